@@ -1,0 +1,166 @@
+// Facts derived from the descriptor that more than one artifact kind needs. Computing
+// them once here keeps the files consistent with each other (the env file, the compose
+// file and DEPLOY.md must agree on every variable, path and name).
+import type { Descriptor, EnvValue, Exposure, Scalar, Secret, Service } from "./descriptor.js";
+
+export const DEFAULT_ENVIRONMENT = "default";
+
+/** Services in a stable order (the descriptor's order), with their names. */
+export function listServices(d: Descriptor): Array<[string, Service]> {
+  return Object.entries(d.services);
+}
+
+export function platformOf(service: Service): "container" | "systemd" {
+  return service.platform ?? "container";
+}
+
+/** Environment names; a descriptor without `environments` has one, called "default". */
+export function environmentNames(d: Descriptor): string[] {
+  const names = Object.keys(d.environments ?? {});
+  return names.length > 0 ? names : [DEFAULT_ENVIRONMENT];
+}
+
+export function envDir(d: Descriptor): string {
+  return d.targets?.env?.dir ?? "env";
+}
+
+/** Where the clear values of one environment are written. */
+export function envFilePath(d: Descriptor, environment: string): string {
+  return `${envDir(d)}/${environment}.env`;
+}
+
+/** The committed template listing every secret as an empty placeholder. */
+export function secretsExamplePath(d: Descriptor): string {
+  return `${envDir(d)}/secrets.env.example`;
+}
+
+/** Folder holding secret values on the deploying machine; git-ignored, never generated into. */
+export const SECRETS_DIR = "secrets";
+
+export function secretFilePath(name: string): string {
+  return `${SECRETS_DIR}/${name}`;
+}
+
+/** The variable a program reads a secret from: declared `env`, else the name in upper snake case. */
+export function secretEnvName(name: string, secret: Secret | undefined): string {
+  return secret?.env ?? name.toUpperCase().replace(/-/g, "_");
+}
+
+/** Names of the secrets a service references, in its order. */
+export function serviceSecretNames(service: Service): string[] {
+  return (service.secrets ?? []).map((s) => (typeof s === "string" ? s : s.source));
+}
+
+export function isScalar(value: EnvValue): value is Scalar {
+  return typeof value !== "object";
+}
+
+/** Scalars as env files and compose files spell them: YAML `true` is the text "true". */
+export function scalarText(value: Scalar): string {
+  return String(value);
+}
+
+/** The variable that carries the host user's ids for services with `user: host`. */
+export const HOST_USER_KEYS = { uid: "HOST_UID", gid: "HOST_GID" } as const;
+
+export function usesHostUser(d: Descriptor): boolean {
+  return listServices(d).some(([, s]) => s.user === "host");
+}
+
+export interface EnvVariable {
+  key: string;
+  /** Services that read the variable. */
+  services: string[];
+  /** Value per environment name; undefined when the variable is not a plain value. */
+  values: Record<string, string>;
+  /** How the value is obtained when it is not a plain value. */
+  source: "value" | "hostOf" | "fromHost" | "secret" | "host-user";
+  note?: string;
+}
+
+/**
+ * Every variable the deployment's services read, with its value in each environment:
+ * a service's own value, overridden by `environments.<env>.values`. Validation has
+ * already refused a key whose services disagree on its value.
+ */
+export function collectVariables(d: Descriptor): EnvVariable[] {
+  const envs = environmentNames(d);
+  const byKey = new Map<string, EnvVariable>();
+  for (const [name, service] of listServices(d)) {
+    for (const [key, value] of Object.entries(service.environment ?? {})) {
+      let variable = byKey.get(key);
+      if (!variable) {
+        variable = { key, services: [], values: {}, source: "value" };
+        byKey.set(key, variable);
+        if (isScalar(value)) {
+          for (const env of envs) {
+            const override = d.environments?.[env]?.values?.[key];
+            variable.values[env] = scalarText(override ?? value);
+          }
+        } else if ("hostOf" in value) {
+          variable.source = "hostOf";
+          variable.note = `address of ${value.hostOf}`;
+        } else {
+          variable.source = "fromHost";
+          variable.note = `from the host's $${value.fromHost}${value.default !== undefined ? ` (default ${value.default})` : ""}`;
+        }
+      }
+      variable.services.push(name);
+    }
+    for (const secretName of serviceSecretNames(service)) {
+      const key = `${secretEnvName(secretName, d.secrets?.[secretName])}_FILE`;
+      if (platformOf(service) === "systemd") continue;
+      let variable = byKey.get(key);
+      if (!variable) {
+        variable = { key, services: [], values: {}, source: "secret", note: `path of secret ${secretName}` };
+        byKey.set(key, variable);
+      }
+      variable.services.push(name);
+    }
+  }
+  for (const [name, service] of listServices(d)) {
+    if (platformOf(service) !== "systemd") continue;
+    for (const secretName of serviceSecretNames(service)) {
+      const key = secretEnvName(secretName, d.secrets?.[secretName]);
+      let variable = byKey.get(key);
+      if (!variable) {
+        variable = { key, services: [], values: {}, source: "secret", note: `secret ${secretName}` };
+        byKey.set(key, variable);
+      }
+      variable.services.push(name);
+    }
+  }
+  if (usesHostUser(d)) {
+    const services = listServices(d).filter(([, s]) => s.user === "host").map(([n]) => n);
+    for (const key of [HOST_USER_KEYS.uid, HOST_USER_KEYS.gid]) {
+      const values: Record<string, string> = {};
+      for (const env of envs) values[env] = "1000";
+      byKey.set(key, { key, services, values, source: "host-user", note: "the deploying user's id (`id -u` / `id -g`)" });
+    }
+  }
+  return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** The variables written into each environment's env file: plain values only. */
+export function envFileEntries(d: Descriptor, environment: string): Array<[string, string]> {
+  return collectVariables(d)
+    .filter((v) => v.source === "value" || v.source === "host-user")
+    .map((v) => [v.key, v.values[environment] ?? ""] as [string, string]);
+}
+
+/** Exposure with its default: a port is reachable from this host only unless the descriptor says more. */
+export function exposureOf(port: { exposure?: Exposure }): Exposure {
+  return port.exposure ?? "local";
+}
+
+export function isDataStore(service: Service): boolean {
+  return service.type === "database" || service.type === "cache";
+}
+
+/** The image name (no tag) a service with `build` produces, or that `imageOf` points at. */
+export function builtImageName(d: Descriptor, serviceName: string): string {
+  const service = d.services[serviceName];
+  const source = service?.imageOf ?? serviceName;
+  const repo = `${d.name}-${source}`;
+  return d.registry ? `${d.registry.host}/${d.registry.namespace}/${repo}` : repo;
+}
