@@ -1,0 +1,205 @@
+// The only code that changes the output folder. All or nothing: new contents are staged
+// as temporary files beside their targets, then renamed into place; replaced and deleted
+// files are kept as backups until everything has succeeded, so any failure puts the
+// folder back exactly as it was.
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { WriteError } from "./errors.js";
+import { serializeManifest } from "./manifest.js";
+import { MANIFEST_PATH, parentFolders } from "./paths.js";
+import { blockedChanges, type ChangePlan, effectOf, type PlannedChange } from "./plan.js";
+import { inspectTarget, type OutputRoot, resolveOutputRoot } from "./safety.js";
+
+/** The file operations the writer uses; replaceable so tests can make one of them fail. */
+export interface WriteOps {
+  /** Creates a new file (failing if it exists) with exactly this mode. */
+  createFile(path: string, data: Uint8Array, mode: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  mkdir(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
+}
+
+const realOps: WriteOps = {
+  async createFile(path, data, mode) {
+    await fs.writeFile(path, data, { flag: "wx", mode });
+    // The process umask may have narrowed the mode given at creation.
+    await fs.chmod(path, mode);
+  },
+  rename: (from, to) => fs.rename(from, to),
+  unlink: (path) => fs.unlink(path),
+  mkdir: (path) => fs.mkdir(path).then(() => undefined),
+  rmdir: (path) => fs.rmdir(path),
+};
+
+export interface ApplyOptions {
+  /** Overwrite or delete files a person edited. */
+  force: boolean;
+  /** The current folder, bounding where the output folder may really be (see resolveOutputRoot). */
+  cwd?: string;
+  ops?: Partial<WriteOps>;
+}
+
+export interface AppliedChange {
+  path: string;
+  effect: "write" | "delete";
+  change: PlannedChange;
+}
+
+export type ApplyResult =
+  | { ok: true; applied: AppliedChange[]; manifestWritten: boolean }
+  /** Refused: files edited by hand stand in the way; nothing was touched. */
+  | { ok: false; blocked: PlannedChange[] };
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
+}
+
+function describe(error: unknown): string {
+  return errorCode(error) ?? (error instanceof Error ? error.message : String(error));
+}
+
+function siblingName(absolute: string, purpose: "tmp" | "backup"): string {
+  return join(dirname(absolute), `.${basename(absolute)}.${randomBytes(6).toString("hex")}.create-deploy-${purpose}`);
+}
+
+interface Staged {
+  path: string;
+  absolute: string;
+  temp: string;
+  existed: boolean;
+}
+
+export async function applyChanges(outDir: string, plan: ChangePlan, options: ApplyOptions): Promise<ApplyResult> {
+  const blocked = blockedChanges(plan);
+  if (blocked.length > 0 && !options.force) return { ok: false, blocked };
+
+  const ops: WriteOps = { ...realOps, ...options.ops };
+  const root = await resolveOutputRoot(outDir, options.cwd === undefined ? {} : { cwd: options.cwd });
+
+  // Every path is checked before anything changes, so a refusal leaves the folder untouched.
+  const writes: { change: PlannedChange; content: string; executable: boolean }[] = [];
+  const deletes: { change: PlannedChange; absolute: string }[] = [];
+  for (const change of plan.changes) {
+    const effect = effectOf(change, options.force);
+    if (effect === "none") continue;
+    const target = await inspectTarget(root, change.path);
+    if (effect === "delete") {
+      if (target.exists) deletes.push({ change, absolute: target.absolute });
+    } else if (change.file !== undefined) {
+      writes.push({ change, content: change.file.content, executable: change.file.executable });
+    }
+  }
+  const files = writes.map((w) => ({ path: w.change.path, content: w.content, executable: w.executable }));
+  if (plan.manifestChanged) {
+    // Last, so an interrupted run leaves the old record and the next run re-plans from it.
+    files.push({ path: MANIFEST_PATH, content: serializeManifest(plan.manifest), executable: false });
+  }
+  const targets = new Map<string, boolean>();
+  for (const file of files) targets.set(file.path, (await inspectTarget(root, file.path)).exists);
+
+  const undo: (() => Promise<void>)[] = [];
+  const backups: string[] = [];
+  let step = "";
+  try {
+    step = `create the output folder ${root.shown}`;
+    if (!root.exists) await createFolders(ops, root.real, undo);
+
+    // Deletions first, so a folder may take the place of a file that is going away.
+    for (const d of deletes) {
+      step = `remove ${d.change.path}`;
+      const backup = siblingName(d.absolute, "backup");
+      await ops.rename(d.absolute, backup);
+      undo.push(() => ops.rename(backup, d.absolute));
+      backups.push(backup);
+    }
+
+    const staged: Staged[] = [];
+    for (const file of files) {
+      step = `write ${file.path}`;
+      const absolute = join(root.real, ...file.path.split("/"));
+      for (const folder of parentFolders(file.path)) {
+        await createFolders(ops, join(root.real, ...folder.split("/")), undo);
+      }
+      const temp = siblingName(absolute, "tmp");
+      await ops.createFile(temp, Buffer.from(file.content, "utf8"), file.executable ? 0o755 : 0o644);
+      undo.push(() => ops.unlink(temp).catch(ignoreMissing));
+      staged.push({ path: file.path, absolute, temp, existed: targets.get(file.path) ?? false });
+    }
+
+    for (const s of staged) {
+      step = `write ${s.path}`;
+      if (s.existed) {
+        const backup = siblingName(s.absolute, "backup");
+        await ops.rename(s.absolute, backup);
+        undo.push(() => ops.rename(backup, s.absolute));
+        backups.push(backup);
+      }
+      await ops.rename(s.temp, s.absolute);
+      undo.push(() => ops.unlink(s.absolute));
+    }
+  } catch (error) {
+    const failures = await rollBack(undo);
+    const detail = failures.length === 0 ? "nothing was changed" : `restoring failed: ${failures.join("; ")}`;
+    throw new WriteError(`could not ${step}: ${describe(error)}; ${detail}`);
+  }
+
+  // Committed: the backups are no longer needed, and a leftover one must not turn a
+  // finished change into a reported failure.
+  for (const backup of backups) await ops.unlink(backup).catch(() => undefined);
+  for (const d of deletes) await pruneEmptyFolders(ops, root, d.change.path);
+
+  const applied: AppliedChange[] = [
+    ...writes.map((w) => ({ path: w.change.path, effect: "write" as const, change: w.change })),
+    ...deletes.map((d) => ({ path: d.change.path, effect: "delete" as const, change: d.change })),
+  ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { ok: true, applied, manifestWritten: plan.manifestChanged };
+}
+
+function ignoreMissing(error: unknown): void {
+  if (errorCode(error) !== "ENOENT") throw error;
+}
+
+/** mkdir -p that records each folder it made, so a rollback removes exactly those. */
+async function createFolders(ops: WriteOps, absolute: string, undo: (() => Promise<void>)[]): Promise<void> {
+  const missing: string[] = [];
+  for (let current = absolute; ; current = dirname(current)) {
+    try {
+      await fs.lstat(current);
+      break;
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error;
+      missing.push(current);
+      if (dirname(current) === current) break;
+    }
+  }
+  for (const folder of missing.reverse()) {
+    await ops.mkdir(folder);
+    undo.push(() => ops.rmdir(folder));
+  }
+}
+
+async function rollBack(undo: (() => Promise<void>)[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const action of undo.reverse()) {
+    try {
+      await action();
+    } catch (error) {
+      failures.push(describe(error));
+    }
+  }
+  return failures;
+}
+
+/** Removes the folders a deletion left empty, up to but never including the output folder. */
+async function pruneEmptyFolders(ops: WriteOps, root: OutputRoot, path: string): Promise<void> {
+  for (const folder of parentFolders(path).reverse()) {
+    try {
+      await ops.rmdir(join(root.real, ...folder.split("/")));
+    } catch {
+      // Not empty (or already gone): the folders above it are not empty either.
+      return;
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// Nothing is read or written outside the output folder, judged by real paths: a symbolic
+// link anywhere between the output folder and a file must not lead out of it, and the
+// file itself is never a link (writing through one would land wherever it points).
+import { constants, promises as fs } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { WriteError } from "./errors.js";
+import { parentFolders } from "./paths.js";
+
+export interface OutputRoot {
+  /** The output folder as the user named it, for messages. */
+  shown: string;
+  /** Its real path (symbolic links resolved); every file operation goes through it. */
+  real: string;
+  exists: boolean;
+}
+
+/** Whether `child` is `parent` or inside it (both absolute). */
+export function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
+}
+
+/** The real path of `path`, resolving the deepest folder that exists and appending the rest. */
+async function realpathOfDeepest(path: string): Promise<{ real: string; exists: boolean }> {
+  const missing: string[] = [];
+  let current = path;
+  for (;;) {
+    try {
+      const real = await fs.realpath(current);
+      return { real: join(real, ...missing.reverse()), exists: missing.length === 0 };
+    } catch (error) {
+      const code = errorCode(error);
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
+      const parent = dirname(current);
+      if (parent === current) throw error;
+      missing.push(basename(current));
+      current = parent;
+    }
+  }
+}
+
+/**
+ * Resolves the output folder and refuses one that symbolic links carry out of its boundary:
+ * the current folder when the output folder lies inside it (so `--out deploy` cannot be a
+ * link to somewhere else), its own parent folder otherwise.
+ */
+export async function resolveOutputRoot(outDir: string, options: { cwd?: string } = {}): Promise<OutputRoot> {
+  const absolute = resolve(outDir);
+  const cwd = options.cwd === undefined ? undefined : resolve(options.cwd);
+  const boundary = cwd !== undefined && isInside(absolute, cwd) ? cwd : dirname(absolute);
+  const realBoundary = (await realpathOfDeepest(boundary)).real;
+  const { real, exists } = await realpathOfDeepest(absolute);
+  if (!isInside(real, realBoundary)) {
+    throw new WriteError(
+      `output folder ${outDir} resolves to ${real}, outside ${boundary}: a symbolic link leads out of it; refusing to use it`,
+    );
+  }
+  if (exists && !(await fs.stat(real)).isDirectory()) {
+    throw new WriteError(`output folder ${outDir} is not a folder`);
+  }
+  return { shown: outDir, real, exists };
+}
+
+export interface TargetState {
+  /** Absolute path under the real output folder. */
+  absolute: string;
+  /** A regular file is there now. */
+  exists: boolean;
+}
+
+/**
+ * Checks one output path (already syntactically valid) against the file system: every
+ * existing parent folder must really be inside the output folder, and the path itself must
+ * be absent or a regular file — never a symbolic link, a folder or a device.
+ */
+export async function inspectTarget(root: OutputRoot, path: string): Promise<TargetState> {
+  const absolute = join(root.real, ...path.split("/"));
+  for (const folder of parentFolders(path)) {
+    let real: string;
+    try {
+      real = await fs.realpath(join(root.real, ...folder.split("/")));
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "ENOENT" || code === "ENOTDIR") break;
+      throw error;
+    }
+    if (!isInside(real, root.real)) {
+      throw new WriteError(
+        `${folder} leads to ${real}, outside the output folder ${root.shown} (symbolic link); refusing to touch ${path}`,
+        path,
+      );
+    }
+  }
+  let stats;
+  try {
+    stats = await fs.lstat(absolute);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return { absolute, exists: false };
+    throw error;
+  }
+  if (stats.isSymbolicLink()) {
+    throw new WriteError(`${path} is a symbolic link; refusing to read or write through it`, path);
+  }
+  if (stats.isDirectory()) throw new WriteError(`${path} is a folder where a file belongs`, path);
+  if (!stats.isFile()) throw new WriteError(`${path} is not a regular file`, path);
+  return { absolute, exists: true };
+}
+
+/** Reads a file inspectTarget approved, refusing a link swapped in meanwhile. */
+export async function readTarget(target: TargetState): Promise<Uint8Array> {
+  const handle = await fs.open(target.absolute, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
