@@ -3,6 +3,8 @@
 import { build } from "esbuild";
 import { runCodegen } from "./codegen.mjs";
 
+// A package build must never ship a validator that throws: fail the build instead.
+process.env.CODEGEN_STRICT = "1";
 runCodegen();
 await build({
   entryPoints: ["src/cli.ts"],

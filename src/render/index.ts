@@ -1,7 +1,7 @@
 // render: planned files in, file contents out. Templates were precompiled at build time
 // (generated/templates.js), so only the Handlebars runtime loads here.
 import Handlebars from "handlebars/runtime.js";
-import { stringify } from "yaml";
+import { Document, Scalar, visit } from "yaml";
 import { specs } from "../../generated/templates.js";
 import type { DocumentFile, FileKind, PlannedFile, TemplateFile } from "../kinds/types.js";
 import {
@@ -113,16 +113,22 @@ export function canonicalizeText(text: string): string {
   return `${lines.join("\n").replace(/\n{3,}/g, "\n\n").replace(/^\n+/, "").replace(/\n+$/, "")}\n`;
 }
 
-/** YAML as prettier would print it: two-space indent, indented sequences, no folding. */
+/**
+ * YAML as prettier prints it: two-space indent, indented sequences, no folding, and
+ * prettier's quote choice — double quotes, except single quotes for a string that holds
+ * a double quote (the yaml library would pick double when a string holds both kinds).
+ */
 export function serializeYaml(document: unknown): string {
-  return stringify(document, {
-    indent: 2,
-    indentSeq: true,
-    lineWidth: 0,
-    minContentWidth: 0,
-    singleQuote: false,
-    aliasDuplicateObjects: false,
+  const doc = new Document(document, { aliasDuplicateObjects: false });
+  visit(doc, {
+    Scalar(_, node) {
+      const value = node.value;
+      if (typeof value === "string" && value.includes('"') && value.includes("'") && !/[\\\u0000-\u001f]/.test(value)) {
+        node.type = Scalar.QUOTE_SINGLE;
+      }
+    },
   });
+  return doc.toString({ indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, singleQuote: null });
 }
 
 function renderBody(file: PlannedFile): string {
