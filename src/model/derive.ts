@@ -1,7 +1,7 @@
 // Facts derived from the descriptor that more than one artifact kind needs. Computing
 // them once here keeps the files consistent with each other (the env file, the compose
 // file and DEPLOY.md must agree on every variable, path and name).
-import type { Descriptor, EnvValue, Exposure, Scalar, Secret, Service } from "./descriptor.js";
+import type { Descriptor, EnvValue, Exposure, Healthcheck, Scalar, Secret, Service } from "./descriptor.js";
 
 export const DEFAULT_ENVIRONMENT = "default";
 
@@ -163,4 +163,57 @@ export function builtImageName(d: Descriptor, serviceName: string): string {
   const source = service?.imageOf ?? serviceName;
   const repo = `${d.name}-${source}`;
   return d.registry ? `${d.registry.host}/${d.registry.namespace}/${repo}` : repo;
+}
+
+/** Folder of the generated Dockerfiles, relative to the output folder. */
+export const DOCKERFILE_DIR = "docker";
+
+/** Where the Dockerfile of a service with `build` is written. */
+export function dockerfilePath(serviceName: string): string {
+  return `${DOCKERFILE_DIR}/${serviceName}.Dockerfile`;
+}
+
+/**
+ * BuildKit reads `<Dockerfile>.dockerignore` beside the Dockerfile instead of the context's
+ * root .dockerignore, so each image gets its own ignore file and a user's own is never touched.
+ */
+export function dockerignorePath(serviceName: string): string {
+  return `${dockerfilePath(serviceName)}.dockerignore`;
+}
+
+/** A build context as one canonical relative path: "." for the descriptor's folder, no "./" or trailing "/". */
+export function buildContextOf(build: { context?: string }): string {
+  const parts = (build.context ?? ".").split("/").filter((part) => part !== "" && part !== ".");
+  return parts.length === 0 ? "." : parts.join("/");
+}
+
+/** The runtime of the image a container service runs: its own build's, or that of the service named by `imageOf`. */
+export function imageRuntimeOf(d: Descriptor, serviceName: string): "python" | "node" | "generic" | undefined {
+  const service = d.services[serviceName];
+  const source = service?.imageOf !== undefined ? d.services[service.imageOf] : service;
+  return source?.build?.runtime;
+}
+
+/**
+ * A health check as an exec-form argument list. HTTP and TCP probes use the runtime's own
+ * interpreter, so images need no curl or wget; for other images only `command` can be run,
+ * and undefined says so.
+ */
+export function healthcheckArgv(runtime: "python" | "node" | "generic" | undefined, check: Healthcheck): string[] | undefined {
+  if (check.command) return [...check.command];
+  if (check.http) {
+    const url = JSON.stringify(`http://127.0.0.1:${check.http.port}${check.http.path}`);
+    if (runtime === "python") return ["python", "-c", `import urllib.request; urllib.request.urlopen(${url})`];
+    if (runtime === "node") return ["node", "-e", `fetch(${url}).then((r) => process.exit(r.status < 400 ? 0 : 1), () => process.exit(1))`];
+    return undefined;
+  }
+  if (check.tcp) {
+    const port = check.tcp.port;
+    if (runtime === "python") return ["python", "-c", `import socket; socket.create_connection(("127.0.0.1", ${port}), timeout=5).close()`];
+    if (runtime === "node") {
+      return ["node", "-e", `require("node:net").connect(${port}, "127.0.0.1").on("connect", () => process.exit(0)).on("error", () => process.exit(1))`];
+    }
+    return undefined;
+  }
+  return undefined;
 }
