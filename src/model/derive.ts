@@ -46,6 +46,22 @@ export function secretEnvName(name: string, secret: Secret | undefined): string 
   return secret?.env ?? name.toUpperCase().replace(/-/g, "_");
 }
 
+/**
+ * How a systemd unit hands a secret to its program. A secret that declares `env` is read
+ * from that variable, so it goes into a root-only EnvironmentFile (systemd reads it as
+ * root before dropping privileges). Any other secret stays a file: a credential
+ * (LoadCredential=) whose path the program finds in NAME_FILE, as in containers.
+ */
+export function systemdSecretRoute(secret: Secret | undefined): "variable" | "credential" {
+  return secret?.env !== undefined ? "variable" : "credential";
+}
+
+/** The variable through which a service finds a secret: the value itself, or NAME_FILE naming its file. */
+export function secretVariableKey(name: string, secret: Secret | undefined, service: Service): string {
+  const base = secretEnvName(name, secret);
+  return platformOf(service) === "systemd" && systemdSecretRoute(secret) === "variable" ? base : `${base}_FILE`;
+}
+
 /** Names of the secrets a service references, in its order. */
 export function serviceSecretNames(service: Service): string[] {
   return (service.secrets ?? []).map((s) => (typeof s === "string" ? s : s.source));
@@ -121,10 +137,12 @@ export function collectVariables(d: Descriptor): EnvVariable[] {
   for (const [name, service] of listServices(d)) {
     if (platformOf(service) !== "systemd") continue;
     for (const secretName of serviceSecretNames(service)) {
-      const key = secretEnvName(secretName, d.secrets?.[secretName]);
+      const secret = d.secrets?.[secretName];
+      const key = secretVariableKey(secretName, secret, service);
       let variable = byKey.get(key);
       if (!variable) {
-        variable = { key, services: [], values: {}, source: "secret", note: `secret ${secretName}` };
+        const note = systemdSecretRoute(secret) === "variable" ? `secret ${secretName}` : `path of secret ${secretName}`;
+        variable = { key, services: [], values: {}, source: "secret", note };
         byKey.set(key, variable);
       }
       variable.services.push(name);
