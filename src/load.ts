@@ -4,6 +4,7 @@
 // the data ambiguous or expensive (duplicate keys, aliases beyond a handful,
 // tags, several documents) is refused rather than guessed at.
 import { readFile, stat } from "node:fs/promises";
+import { basename } from "node:path";
 import {
   LineCounter,
   Pair,
@@ -270,6 +271,17 @@ export function parseDescriptor(text: string, file: string): ParsedDescriptor {
       if (typeof node.value === "number" && !Number.isFinite(node.value)) {
         at(pointer, nodeStart(node), "must be a finite number (.inf and .nan are not allowed)");
       }
+      // YAML 1.1 and most people read 0400 as octal; YAML 1.2 reads the decimal 400.
+      const source = (node as Scalar & { source?: unknown }).source;
+      if (typeof node.value === "number" && typeof source === "string" && /^[-+]?0[0-9]+$/.test(source)) {
+        const digits = source.replace(/^[-+]?0+(?=[0-9])/, "");
+        at(
+          pointer,
+          nodeStart(node),
+          `${source} is the decimal number ${node.value} in YAML 1.2, not an octal number`,
+          /^[0-7]+$/.test(digits) ? `write 0o${digits} for octal, or ${node.value} for decimal` : `write ${node.value}`,
+        );
+      }
       return;
     }
     if (isSeq(node)) {
@@ -376,9 +388,9 @@ function findInvalidUtf8(bytes: Uint8Array): number {
 
 /**
  * The IO edge: reads the descriptor at `path` and parses it. `file` is the
- * name problems are reported under (default: the path as given).
+ * name problems are reported under (default: the file name).
  */
-export async function readDescriptor(path: string, file: string = path): Promise<ParsedDescriptor> {
+export async function readDescriptor(path: string, file: string = basename(path)): Promise<ParsedDescriptor> {
   let size: number;
   try {
     const info = await stat(path);
