@@ -7,7 +7,7 @@ import { WriteError } from "./errors.js";
 import { parentFolders } from "./paths.js";
 
 export interface OutputRoot {
-  /** The output folder as the user named it, for messages. */
+  /** The output folder as messages name it: relative to the current folder when inside it. */
   shown: string;
   /** Its real path (symbolic links resolved); every file operation goes through it. */
   real: string;
@@ -51,18 +51,21 @@ async function realpathOfDeepest(path: string): Promise<{ real: string; exists: 
 export async function resolveOutputRoot(outDir: string, options: { cwd?: string } = {}): Promise<OutputRoot> {
   const absolute = resolve(outDir);
   const cwd = options.cwd === undefined ? undefined : resolve(options.cwd);
-  const boundary = cwd !== undefined && isInside(absolute, cwd) ? cwd : dirname(absolute);
+  const insideCwd = cwd !== undefined && isInside(absolute, cwd);
+  const boundary = insideCwd ? cwd : dirname(absolute);
+  const shown = insideCwd ? relative(cwd, absolute).split(sep).join("/") || "." : outDir;
   const realBoundary = (await realpathOfDeepest(boundary)).real;
   const { real, exists } = await realpathOfDeepest(absolute);
   if (!isInside(real, realBoundary)) {
     throw new WriteError(
-      `output folder ${outDir} resolves to ${real}, outside ${boundary}: a symbolic link leads out of it; refusing to use it`,
+      `output folder ${shown} resolves to ${real}, outside ${insideCwd ? "the current folder" : boundary}: ` +
+        "a symbolic link leads out of it; refusing to use it",
     );
   }
   if (exists && !(await fs.stat(real)).isDirectory()) {
-    throw new WriteError(`output folder ${outDir} is not a folder`);
+    throw new WriteError(`output folder ${shown} is not a folder`);
   }
-  return { shown: outDir, real, exists };
+  return { shown, real, exists };
 }
 
 export interface TargetState {

@@ -1,0 +1,10 @@
+// The interactive paths live in src/wizard and load plop; they are imported only when a
+// command needs them, so generate, check, diff and validate start without them.
+import type { InitFlags } from "./args.js";
+import type { Context } from "./common.js";
+
+export async function runInit(ctx: Context, flags: InitFlags): Promise<number> {
+  const { runWizard } = await import("../wizard/index.js");
+  const code: unknown = await runWizard({ cwd: ctx.cwd, interactive: ctx.interactive, ...flags });
+  return typeof code === "number" ? code : 0;
+}
