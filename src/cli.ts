@@ -3,14 +3,7 @@
 import { existsSync } from "node:fs";
 import { parseCommandLine, UsageError } from "./commands/args.js";
 import { runCheck } from "./commands/check.js";
-import {
-  type Context,
-  EXIT_FAILURE,
-  EXIT_INTERNAL,
-  EXIT_OK,
-  EXIT_USAGE,
-  showPath,
-} from "./commands/common.js";
+import { type Context, EXIT_FAILURE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, showPath } from "./commands/common.js";
 import { runDiff } from "./commands/diff.js";
 import { runGenerate } from "./commands/generate.js";
 import { HELP } from "./commands/help.js";
@@ -45,7 +38,9 @@ async function dispatch(ctx: Context, argv: readonly string[]): Promise<number> 
       if (existsSync(config)) {
         // Someone who already has a descriptor most likely wants its files; say how, write nothing.
         ctx.io.out(`${showPath(ctx.cwd, config)} is here already.`);
-        ctx.io.out("Run `create-deploy generate` to write the deployment files from it, `create-deploy --help` for more.");
+        ctx.io.out(
+          "Run `create-deploy generate` to write the deployment files from it, `create-deploy --help` for more.",
+        );
         return EXIT_OK;
       }
       if (ctx.interactive) return runInit(ctx, invocation.init);

@@ -5,15 +5,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  assertBuilt,
-  copyExample,
-  EXAMPLES,
-  hashTree,
-  readManifestFile,
-  REPO,
-  runCli,
-} from "./support/bin.js";
+import { assertBuilt, copyExample, EXAMPLES, hashTree, readManifestFile, REPO, runCli } from "./support/bin.js";
 
 const KINDS = [
   "dockerfile",

@@ -62,7 +62,10 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 
 async function planFor(outDir: string, rendered: RenderedFile[]): Promise<ChangePlan> {
   const root = await resolveOutputRoot(outDir);
-  const state = await readCurrentState(root, rendered.map((f) => f.path));
+  const state = await readCurrentState(
+    root,
+    rendered.map((f) => f.path),
+  );
   expect(state.manifestProblem).toBeUndefined();
   return planChanges(state, rendered, META);
 }
@@ -264,7 +267,8 @@ describe("applyChanges", () => {
         rename: async (from, to) => {
           // Fail putting z.txt in place, after gone.txt and the old z.txt were moved aside
           // and a.txt and new/b.txt were put in place.
-          if (from.endsWith(".create-deploy-tmp") && to.endsWith("/z.txt")) throw Object.assign(new Error("disk on fire"), { code: "EIO" });
+          if (from.endsWith(".create-deploy-tmp") && to.endsWith("/z.txt"))
+            throw Object.assign(new Error("disk on fire"), { code: "EIO" });
           renames++;
           await fs.rename(from, to);
         },
@@ -338,7 +342,9 @@ describe("path safety", () => {
     await fs.writeFile(outside, "precious\n");
     await fs.mkdir(out);
     await fs.symlink(outside, join(out, "a.txt"));
-    await expect(readCurrentState(await resolveOutputRoot(out), ["a.txt"])).rejects.toThrow(/a\.txt is a symbolic link/);
+    await expect(readCurrentState(await resolveOutputRoot(out), ["a.txt"])).rejects.toThrow(
+      /a\.txt is a symbolic link/,
+    );
     const plan = planChanges({ filesOnDisk: new Map() }, [file("a.txt", "a\n")], META);
     await expect(applyChanges(out, plan, { force: true })).rejects.toThrow(/a\.txt is a symbolic link/);
     expect(await fs.readFile(outside, "utf8")).toBe("precious\n");
@@ -359,11 +365,17 @@ describe("path safety", () => {
     await fs.symlink(base, join(out, "up"));
     await fs.writeFile(
       join(out, MANIFEST_PATH),
-      JSON.stringify({ ...manifestOf({}), files: [{ path: "up/victim.txt", kind: "other", sha256: sha("keep me\n") }] }),
+      JSON.stringify({
+        ...manifestOf({}),
+        files: [{ path: "up/victim.txt", kind: "other", sha256: sha("keep me\n") }],
+      }),
     );
     await expect(readCurrentState(await resolveOutputRoot(out), [])).rejects.toThrow(/up leads to/);
     const forged = planChanges(
-      { manifest: manifestOf({ "up/victim.txt": "keep me\n" }), filesOnDisk: new Map([["up/victim.txt", bytes("keep me\n")]]) },
+      {
+        manifest: manifestOf({ "up/victim.txt": "keep me\n" }),
+        filesOnDisk: new Map([["up/victim.txt", bytes("keep me\n")]]),
+      },
       [],
       META,
     );

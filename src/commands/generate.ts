@@ -83,8 +83,6 @@ export async function runGenerate(ctx: Context, flags: GenerateFlags): Promise<n
   }
   const unchanged = plan.changes.filter((c) => effectOf(c, flags.force) === "none").length;
   const where = showPath(ctx.cwd, prepared.target.outDir);
-  io.out(
-    `Generated in ${where}: ${created} created, ${updated} updated, ${removed} removed, ${unchanged} unchanged.`,
-  );
+  io.out(`Generated in ${where}: ${created} created, ${updated} updated, ${removed} removed, ${unchanged} unchanged.`);
   return EXIT_OK;
 }

@@ -56,7 +56,10 @@ export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function buildManifest(meta: { version: string; descriptor: string }, files: readonly ManifestSource[]): Manifest {
+export function buildManifest(
+  meta: { version: string; descriptor: string },
+  files: readonly ManifestSource[],
+): Manifest {
   return {
     generator: "create-deploy",
     version: meta.version,

@@ -49,7 +49,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
-function classifyGenerated(file: RenderedFile, onDisk: Uint8Array | undefined, recorded: string | undefined): ChangeAction {
+function classifyGenerated(
+  file: RenderedFile,
+  onDisk: Uint8Array | undefined,
+  recorded: string | undefined,
+): ChangeAction {
   if (onDisk === undefined) return "create";
   if (sameBytes(onDisk, Buffer.from(file.content, "utf8"))) return "unchanged";
   if (recorded === undefined) return "conflict";

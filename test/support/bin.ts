@@ -56,7 +56,9 @@ export async function hashTree(dir: string): Promise<Record<string, string>> {
         out[rel] = "dir";
         await walk(path);
       } else {
-        const sha = createHash("sha256").update(await fs.readFile(path)).digest("hex");
+        const sha = createHash("sha256")
+          .update(await fs.readFile(path))
+          .digest("hex");
         out[rel] = `${(stats.mode & 0o777).toString(8)} ${sha}`;
       }
     }
