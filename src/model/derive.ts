@@ -166,9 +166,9 @@ export function envFileEntries(d: Descriptor, environment: string): Array<[strin
     .map((v) => [v.key, v.values[environment] ?? ""] as [string, string]);
 }
 
-/** Exposure with its default: a port is reachable from this host only unless the descriptor says more. */
+/** Exposure with its default: a port is not published at all unless the descriptor says so. */
 export function exposureOf(port: { exposure?: Exposure }): Exposure {
-  return port.exposure ?? "local";
+  return port.exposure ?? "internal";
 }
 
 export function isDataStore(service: Service): boolean {
