@@ -2,10 +2,9 @@
 import {
   applyChanges,
   blockedChanges,
-  countChanges,
   effectOf,
   formatChangeLine,
-  formatPlan,
+  labelOf,
   type PlannedChange,
 } from "../write/index.js";
 import { type Context, EXIT_FAILURE, EXIT_OK, prepare, showPath } from "./common.js";
@@ -40,20 +39,24 @@ export async function runGenerate(ctx: Context, flags: GenerateFlags): Promise<n
     return EXIT_FAILURE;
   }
 
-  const blocked = blockedChanges(plan);
+  if (state.manifestProblem !== undefined) {
+    io.err(`note: ${state.manifestProblem}; --force: replacing it and every generated file`);
+  }
+
   if (flags.dryRun) {
-    const lines = flags.force
-      ? plan.changes.map((c) => {
-          const effect = effectOf(c, true);
-          return formatChangeLine(effect === "none" ? "keep" : appliedLabel(c, effect), c.path);
-        })
-      : formatPlan(plan);
-    for (const line of lines) io.out(line);
-    const counts = countChanges(plan);
+    // Forced, a hand-edited file is listed by what generate will do to it.
+    const lines = plan.changes.map((c) => {
+      const effect = effectOf(c, flags.force);
+      const label = !flags.force || effect === "none" ? labelOf(c) : appliedLabel(c, effect);
+      return { label, path: c.path };
+    });
+    for (const { label, path } of lines) io.out(formatChangeLine(label, path));
+    const count = (label: string): number => lines.filter((l) => l.label === label).length;
     io.out(
-      `Dry run: ${counts.create} to create, ${counts.update} to update, ${counts.remove} to remove, ` +
-        `${counts.unchanged} unchanged, ${counts.edited} edited by hand; nothing written.`,
+      `Dry run: ${count("create")} to create, ${count("update")} to update, ${count("remove")} to remove, ` +
+        `${count("keep")} unchanged, ${count("edited")} edited by hand; nothing written.`,
     );
+    const blocked = blockedChanges(plan);
     if (blocked.length > 0 && !flags.force) {
       io.err(`generate would refuse: ${plural(blocked.length, "file")} changed by hand (--force overwrites them).`);
     }

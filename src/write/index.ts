@@ -14,13 +14,12 @@ export { checkOutputPath, MANIFEST_PATH } from "./paths.js";
 export {
   blockedChanges,
   type ChangeAction,
-  type ChangeCounts,
   type ChangePlan,
-  countChanges,
   type CurrentState,
   effectOf,
   formatChangeLine,
   formatPlan,
+  labelOf,
   planChanges,
   type PlannedChange,
 } from "./plan.js";

@@ -130,25 +130,12 @@ export function formatChangeLine(label: string, path: string): string {
   return `${label.padEnd(7)} ${path}`;
 }
 
+/** The word --dry-run prints for a change: create, update, remove, keep or edited. */
+export function labelOf(change: PlannedChange): string {
+  return LABELS[change.action];
+}
+
 /** The --dry-run listing: every path, including the ones kept as they are. */
 export function formatPlan(plan: ChangePlan): string[] {
-  return plan.changes.map((c) => formatChangeLine(LABELS[c.action], c.path));
-}
-
-export interface ChangeCounts {
-  create: number;
-  update: number;
-  remove: number;
-  unchanged: number;
-  edited: number;
-}
-
-export function countChanges(plan: ChangePlan): ChangeCounts {
-  const counts: ChangeCounts = { create: 0, update: 0, remove: 0, unchanged: 0, edited: 0 };
-  for (const c of plan.changes) {
-    if (c.action === "hand-edited" || c.action === "conflict") counts.edited++;
-    else if (c.action === "unchanged") counts.unchanged++;
-    else counts[c.action]++;
-  }
-  return counts;
+  return plan.changes.map((c) => formatChangeLine(labelOf(c), c.path));
 }
