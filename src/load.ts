@@ -154,7 +154,7 @@ export function parseDescriptor(text: string, file: string): ParsedDescriptor {
     uniqueKeys: true,
     prettyErrors: true,
     lineCounter,
-    logLevel: "silent",
+    logLevel: "error",
   });
 
   const resolve = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc as Document) : node);
@@ -208,7 +208,10 @@ export function parseDescriptor(text: string, file: string): ParsedDescriptor {
     return typeof source === "string" ? source : undefined;
   };
 
-  /** The deepest pointer whose node spans `offset`, for errors the parser reports by offset. */
+  /**
+   * The field an error offset belongs to: the deepest entry starting at or
+   * before it. A syntax error usually sits just after the field it breaks.
+   */
   function pointerAt(offset: number): string {
     const segments: (string | number)[] = [];
     let node: unknown = doc.contents;
@@ -217,16 +220,13 @@ export function parseDescriptor(text: string, file: string): ParsedDescriptor {
       if (isMap(node)) {
         for (const item of node.items) {
           const start = nodeStart(item.key) ?? nodeStart(item.value);
-          const end = (item.value as { range?: number[] } | null)?.range?.[2] ?? start;
           const name = keyString(item.key);
-          if (start !== undefined && end !== undefined && name !== undefined && offset >= start && offset <= end) {
-            next = { segment: name, node: item.value };
-          }
+          if (start !== undefined && name !== undefined && start <= offset) next = { segment: name, node: item.value };
         }
       } else if (isSeq(node)) {
         node.items.forEach((item, index) => {
-          const range = (item as { range?: number[] } | null)?.range;
-          if (range && offset >= (range[0] ?? 0) && offset <= (range[2] ?? 0)) next = { segment: index, node: item };
+          const start = nodeStart(item);
+          if (start !== undefined && start <= offset) next = { segment: index, node: item };
         });
       }
       if (!next) return joinPointer(segments);
@@ -250,7 +250,27 @@ export function parseDescriptor(text: string, file: string): ParsedDescriptor {
     at("", 0, `declares %YAML ${doc.directives.yaml.version}; descriptors are read as YAML 1.2`, "remove the %YAML directive");
   }
 
-  let duplicateKeysReported = false;
+  // After the first syntax error the parser is guessing; later errors are echoes
+  // of it. The causes we can name plainly (a tab, a second document) go first.
+  const rank = (e: YAMLError): number => (YAML_ERROR_MESSAGES[e.code] === undefined ? 1 : 0);
+  const syntaxErrors = doc.errors
+    .filter((e) => e.code !== "DUPLICATE_KEY")
+    .sort((a, b) => rank(a) - rank(b) || a.pos[0] - b.pos[0]);
+  const firstError = syntaxErrors[0];
+  if (firstError) {
+    const offset = firstError.pos[0];
+    const pointer = firstError.code === "MULTIPLE_DOCS" ? "" : pointerAt(offset);
+    at(pointer, offset, YAML_ERROR_MESSAGES[firstError.code] ?? shortYamlMessage(firstError));
+    return { file, value: undefined, locate, sourceText, problems };
+  }
+
+  /** Where the tag written right before a node starts (the node's range begins after it). */
+  const tagStart = (offset: number | undefined): number | undefined => {
+    if (offset === undefined) return undefined;
+    const written = /!\S*[ \t]+$/.exec(text.slice(Math.max(0, offset - 1024), offset));
+    return written ? offset - written[0].length : offset;
+  };
+
   let aliasCount = 0;
   let firstExcessAlias: { pointer: string; offset: number | undefined } | undefined;
   // Only nodes written in the file are walked: following aliases would let a
@@ -265,7 +285,7 @@ export function parseDescriptor(text: string, file: string): ParsedDescriptor {
     const tag = (node as { tag?: string } | null)?.tag;
     if (tag !== undefined && !CORE_TAGS.has(tag)) {
       const written = tag.replace(/^tag:yaml\.org,2002:/, "!!");
-      at(pointer, nodeStart(node), `uses the tag ${quote(written)}; descriptors hold plain strings, numbers, booleans, lists and maps`, "remove the tag");
+      at(pointer, tagStart(nodeStart(node)), `uses the tag ${quote(written)}; descriptors hold plain strings, numbers, booleans, lists and maps`, "remove the tag");
     }
     if (isScalar(node)) {
       if (typeof node.value === "number" && !Number.isFinite(node.value)) {
@@ -300,13 +320,12 @@ export function parseDescriptor(text: string, file: string): ParsedDescriptor {
         const keyPointer = joinPointer([...segments, name]);
         const keyTag = (pair.key as { tag?: string } | null)?.tag;
         if (keyTag !== undefined && !CORE_TAGS.has(keyTag)) {
-          at(keyPointer, keyOffset, `uses the tag ${quote(keyTag.replace(/^tag:yaml\.org,2002:/, "!!"))} on a key`, "remove the tag");
+          at(keyPointer, tagStart(keyOffset), `uses the tag ${quote(keyTag.replace(/^tag:yaml\.org,2002:/, "!!"))} on a key`, "remove the tag");
         }
         const first = seen.get(name);
         if (first) {
           const firstLine = positionOf(lineCounter, nodeStart(first.key) ?? 0).line;
           at(keyPointer, keyOffset, `duplicate key ${quote(name)} (first defined on line ${firstLine})`, "keep one of them");
-          duplicateKeysReported = true;
         } else {
           seen.set(name, pair);
         }
@@ -328,15 +347,6 @@ export function parseDescriptor(text: string, file: string): ParsedDescriptor {
       `uses ${aliasCount} aliases (*name); at most ${MAX_ALIASES} are allowed, because aliases can expand a small file into huge data`,
       "write the repeated values out",
     );
-  }
-
-  for (const error of [...doc.errors, ...doc.warnings]) {
-    // Reported above with the key's name and both lines.
-    if (error.code === "DUPLICATE_KEY" && duplicateKeysReported) continue;
-    if (error.code === "TAG_RESOLVE_FAILED") continue;
-    const offset = error.pos[0];
-    const pointer = error.code === "MULTIPLE_DOCS" ? "" : pointerAt(offset);
-    at(pointer, offset, YAML_ERROR_MESSAGES[error.code] ?? shortYamlMessage(error));
   }
 
   if (problems.length > 0) return { file, value: undefined, locate, sourceText, problems };

@@ -4,7 +4,7 @@
 // already passed the schema and returns problems as data.
 import type { RuleProblem } from "../kinds/types.js";
 import type { Descriptor, EnvValue, Port, Service } from "../model/descriptor.js";
-import { HOST_USER_KEYS, environmentNames, exposureOf, isScalar, platformOf, scalarText, secretEnvName } from "../model/derive.js";
+import { HOST_USER_KEYS, environmentNames, exposureOf, isScalar, platformOf, scalarText, secretVariableKey } from "../model/derive.js";
 import { joinPointer, pointerToPath, quote } from "../problems.js";
 import { suggestName } from "./suggest.js";
 
@@ -368,8 +368,7 @@ export const findConflictingVariables: Rule = (d) => {
   for (const [name, service] of serviceEntries(d)) {
     for (const ref of service.secrets ?? []) {
       const secret = typeof ref === "string" ? ref : ref.source;
-      const base = secretEnvName(secret, d.secrets?.[secret]);
-      const key = platformOf(service) === "systemd" ? base : `${base}_FILE`;
+      const key = secretVariableKey(secret, d.secrets?.[secret], service);
       if (!generated.has(key)) generated.set(key, `secret ${quote(secret)} (read by services.${name})`);
     }
     if (service.user === "host") {
