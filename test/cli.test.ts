@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { badInputCases } from "./bad-input.cases.js";
 import { assertBuilt, copyExample, EXAMPLES, hashTree, readManifestFile, REPO, runCli } from "./support/bin.js";
 
 const dirs: string[] = [];
@@ -121,6 +122,32 @@ describe("validate", () => {
     expect(runCli(["generate", "--config", "nope.yaml"], dir).stderr).toContain("nope.yaml: file not found");
     expect(await fs.readdir(dir)).toEqual([]);
   });
+});
+
+describe("bad input through the command line", () => {
+  it.each(badInputCases.map((c) => [c.name, c] as const))(
+    "refuses %s: exit 1, the field named, nothing written",
+    async (_, c) => {
+      const dir = await emptyDir();
+      await fs.writeFile(join(dir, "deploy.yaml"), c.yaml, "utf8");
+      const before = await hashTree(dir);
+      const run = runCli(["generate"], dir);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe("");
+      const prefix = `deploy.yaml:${c.line ?? "\\d+"}:\\d+ `;
+      const problem = run.stderr
+        .split("\n")
+        .find(
+          (line) =>
+            new RegExp(`^${prefix}`, "u").test(line) &&
+            line.includes(` ${c.field}: `) &&
+            (c.messageIncludes === undefined || line.includes(c.messageIncludes)),
+        );
+      expect(problem, run.stderr).toBeDefined();
+      expect(run.stderr).not.toMatch(NO_STACK);
+      expect(await hashTree(dir)).toEqual(before);
+    },
+  );
 });
 
 describe("with no command", () => {

@@ -1,11 +1,13 @@
 // The registry of artifact kinds, in planning order. Adding a kind means one module
 // here, one folder of templates, one `$defs` entry in the schema and one example.
+import { dockerKind } from "./docker/index.js";
 import { docsKind } from "./docs/index.js";
 import { envKind } from "./env/index.js";
 import type { ArtifactKind } from "./types.js";
 
 export const kinds: readonly ArtifactKind[] = [
   envKind,
+  dockerKind,
   // DEPLOY.md lists every other kind's files and sections, so it is planned last.
   docsKind,
 ];
