@@ -3,11 +3,13 @@
 import { dockerKind } from "./docker/index.js";
 import { docsKind } from "./docs/index.js";
 import { envKind } from "./env/index.js";
+import { firewallKind } from "./firewall/index.js";
 import type { ArtifactKind } from "./types.js";
 
 export const kinds: readonly ArtifactKind[] = [
   envKind,
   dockerKind,
+  firewallKind,
   // DEPLOY.md lists every other kind's files and sections, so it is planned last.
   docsKind,
 ];

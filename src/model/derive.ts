@@ -235,3 +235,17 @@ export function healthcheckArgv(runtime: "python" | "node" | "generic" | undefin
   }
   return undefined;
 }
+
+/**
+ * The nodes a service runs on, in the descriptor's order: its `placement.nodes` when given,
+ * else the nodes carrying one of its roles, else every node (nothing pins it). Empty when
+ * the deployment declares no nodes (one host).
+ */
+export function nodesOfService(d: Descriptor, service: Service): string[] {
+  const nodes = Object.entries(d.nodes ?? {});
+  const pinned = service.placement?.nodes ?? [];
+  if (pinned.length > 0) return nodes.filter(([name]) => pinned.includes(name)).map(([name]) => name);
+  const roles = service.roles ?? [];
+  if (roles.length === 0) return nodes.map(([name]) => name);
+  return nodes.filter(([, node]) => (node.roles ?? []).some((role) => roles.includes(role))).map(([name]) => name);
+}

@@ -106,6 +106,8 @@ export interface Port {
   /** Host address the published port binds to; defaults follow the exposure. */
   address?: string;
   description?: string;
+  /** Acknowledges that a database or cache port is public; without it such a port is refused. */
+  allowPublic?: boolean;
 }
 
 export type Scalar = string | number | boolean;
