@@ -192,7 +192,7 @@ describe("firewall plan", () => {
     const db = main?.rules.find((r) => r.service === "db");
     expect(db?.sources).toEqual(["192.168.50.0/24", "10.9.9.9"]);
     const edgeOnly = structuredClone(d);
-    edgeOnly.services["db"] = { ...edgeOnly.services["db"]!, roles: [] , placement: { nodes: ["edge"] } };
+    edgeOnly.services["db"] = { ...edgeOnly.services["db"]!, roles: [], placement: { nodes: ["edge"] } };
     const edge = planFirewall(edgeOnly)?.hosts.find((h) => h.node === "edge");
     expect(edge?.rules.find((r) => r.service === "db")?.sources).toEqual(["192.168.50.0/24"]);
   });
@@ -310,6 +310,17 @@ describe("firewall files of the examples", () => {
         if (name === "dicom-pipeline") expect(text).toContain("### SELinux port labels");
       }
     }
+  });
+
+  it("tell SELinux hosts to label SSH on a port other than 22", () => {
+    const d = readExample("dicom-pipeline");
+    d.targets!.firewall!.sshPort = 2222;
+    const docs = renderFiles(planFiles(d, [firewallKind, docsKind]), { descriptorFile: "deploy.yaml" }).find((f) => f.path === "DEPLOY.md")?.content ?? "";
+    expect(docs).toContain("`sudo semanage port -a -t ssh_port_t -p tcp 2222`");
+    expect(docs).toContain("`sudo semanage port -a -t TYPE -p tcp 104`");
+    delete d.targets!.systemd!.selinux;
+    const plain = renderFiles(planFiles(d, [firewallKind, docsKind]), { descriptorFile: "deploy.yaml" }).find((f) => f.path === "DEPLOY.md")?.content ?? "";
+    expect(plain).not.toContain("semanage");
   });
 });
 
