@@ -5,7 +5,7 @@ import { promises as fs } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { badInputCases } from "./bad-input.cases.js";
 import { assertBuilt, copyExample, EXAMPLES, hashTree, readManifestFile, REPO, runCli } from "./support/bin.js";
 
@@ -24,7 +24,7 @@ async function example(name: string): Promise<string> {
 beforeAll(() => {
   assertBuilt();
 });
-afterEach(async () => {
+afterAll(async () => {
   for (const dir of dirs.splice(0)) await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -33,7 +33,7 @@ const NO_STACK = /^\s+at /mu;
 describe("help and version", () => {
   it("prints the package version", async () => {
     const { version } = JSON.parse(await fs.readFile(join(REPO, "package.json"), "utf8")) as { version: string };
-    const run = runCli(["--version"], await emptyDir());
+    const run = await runCli(["--version"], await emptyDir());
     expect(run).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
   });
 
@@ -49,14 +49,14 @@ describe("help and version", () => {
       "create-deploy --help | --version",
     ];
     for (const args of [["--help"], ["-h"], ["generate", "--help"]]) {
-      const run = runCli(args, dir);
+      const run = await runCli(args, dir);
       expect(run.code, args.join(" ")).toBe(0);
       for (const line of contract) expect(run.stdout).toContain(line);
     }
   });
 });
 
-describe("usage errors", () => {
+describe.concurrent("usage errors", () => {
   it.each([
     [["generate", "--bogus"], "--bogus"],
     [["generate", "--config"], "--config"],
@@ -71,7 +71,7 @@ describe("usage errors", () => {
   ])("%j exits 2 naming %s, in one line, pointing at --help", async (args, named) => {
     const dir = await example("mlops-api");
     const before = await hashTree(dir);
-    const run = runCli(args, dir);
+    const run = await runCli(args, dir);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
@@ -84,17 +84,17 @@ describe("usage errors", () => {
 describe("validate", () => {
   it.each(EXAMPLES)("accepts examples/%s", async (name) => {
     const dir = await example(name);
-    const run = runCli(["validate"], dir);
+    const run = await runCli(["validate"], dir);
     expect(run).toEqual({ code: 0, stdout: "deploy.yaml: valid\n", stderr: "" });
   });
 
   it("finds deploy.yml too, and a descriptor named with --config", async () => {
     const dir = await example("mlops-api");
     await fs.rename(join(dir, "deploy.yaml"), join(dir, "deploy.yml"));
-    expect(runCli(["validate"], dir).stdout).toBe("deploy.yml: valid\n");
+    expect((await runCli(["validate"], dir)).stdout).toBe("deploy.yml: valid\n");
     await fs.mkdir(join(dir, "ops"));
     await fs.rename(join(dir, "deploy.yml"), join(dir, "ops", "api.yaml"));
-    expect(runCli(["validate", "--config", "ops/api.yaml"], dir).stdout).toBe("ops/api.yaml: valid\n");
+    expect((await runCli(["validate", "--config", "ops/api.yaml"], dir)).stdout).toBe("ops/api.yaml: valid\n");
   });
 
   it("prints each problem as file:line:col path: message, never a stack, and exits 1", async () => {
@@ -104,7 +104,7 @@ describe("validate", () => {
     await fs.writeFile(join(dir, "deploy.yaml"), doc.toString());
     const before = await hashTree(dir);
     for (const command of ["validate", "generate", "check", "diff"]) {
-      const run = runCli([command], dir);
+      const run = await runCli([command], dir);
       expect(run.code, command).toBe(1);
       expect(run.stderr).toMatch(/^deploy\.yaml:\d+:\d+ services\.api\.ports\[0\]\.port: /mu);
       expect(run.stderr).not.toMatch(NO_STACK);
@@ -115,23 +115,24 @@ describe("validate", () => {
   it("says how to start when there is no descriptor", async () => {
     const dir = await emptyDir();
     for (const command of ["validate", "generate", "check", "diff"]) {
-      const run = runCli([command], dir);
+      const run = await runCli([command], dir);
       expect(run.code, command).toBe(1);
       expect(run.stderr).toContain("create-deploy init");
     }
-    expect(runCli(["generate", "--config", "nope.yaml"], dir).stderr).toContain("nope.yaml: file not found");
+    expect((await runCli(["generate", "--config", "nope.yaml"], dir)).stderr).toContain("nope.yaml: file not found");
     expect(await fs.readdir(dir)).toEqual([]);
   });
 });
 
-describe("bad input through the command line", () => {
+// Each case works in its own folder, so they run side by side.
+describe.concurrent("bad input through the command line", () => {
   it.each(badInputCases.map((c) => [c.name, c] as const))(
     "refuses %s: exit 1, the field named, nothing written",
     async (_, c) => {
       const dir = await emptyDir();
       await fs.writeFile(join(dir, "deploy.yaml"), c.yaml, "utf8");
       const before = await hashTree(dir);
-      const run = runCli(["generate"], dir);
+      const run = await runCli(["generate"], dir);
       expect(run.code).toBe(1);
       expect(run.stdout).toBe("");
       const prefix = `deploy.yaml:${c.line ?? "\\d+"}:\\d+ `;
@@ -153,7 +154,7 @@ describe("bad input through the command line", () => {
 describe("with no command", () => {
   it("suggests generate when a deploy.yaml is there, writing nothing", async () => {
     const dir = await example("genui");
-    const run = runCli([], dir);
+    const run = await runCli([], dir);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("create-deploy generate");
     expect(await fs.readdir(dir)).toEqual(["deploy.yaml"]);
@@ -161,7 +162,7 @@ describe("with no command", () => {
 
   it("is a usage error without a terminal and without a deploy.yaml", async () => {
     const dir = await emptyDir();
-    const run = runCli([], dir);
+    const run = await runCli([], dir);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("init --yes");
     expect(await fs.readdir(dir)).toEqual([]);
@@ -173,21 +174,21 @@ describe("--config and --out", () => {
     const dir = await emptyDir();
     await fs.mkdir(join(dir, "ops"));
     await fs.copyFile(join(REPO, "examples", "mlops-api", "deploy.yaml"), join(dir, "ops", "deploy.yaml"));
-    expect(runCli(["generate", "--config", "ops/deploy.yaml"], dir).code).toBe(0);
+    expect((await runCli(["generate", "--config", "ops/deploy.yaml"], dir)).code).toBe(0);
     expect((await readManifestFile(join(dir, "ops"))).descriptor).toBe("deploy.yaml");
-    expect(runCli(["check", "--config", "ops/deploy.yaml"], dir).code).toBe(0);
+    expect((await runCli(["check", "--config", "ops/deploy.yaml"], dir)).code).toBe(0);
 
-    const out = runCli(["generate", "--config", "ops/deploy.yaml", "--out", "build/deploy"], dir);
+    const out = await runCli(["generate", "--config", "ops/deploy.yaml", "--out", "build/deploy"], dir);
     expect(out.code).toBe(0);
     expect((await readManifestFile(join(dir, "build", "deploy"))).descriptor).toBe("../../ops/deploy.yaml");
-    expect(runCli(["check", "--config", "ops/deploy.yaml", "--out", "build/deploy"], dir).code).toBe(0);
+    expect((await runCli(["check", "--config", "ops/deploy.yaml", "--out", "build/deploy"], dir)).code).toBe(0);
   });
 
   it("refuses an output folder that is a symbolic link leading outside", async () => {
     const dir = await example("mlops-api");
     const outside = await emptyDir();
     await fs.symlink(outside, join(dir, "out"));
-    const run = runCli(["generate", "--out", "out"], dir);
+    const run = await runCli(["generate", "--out", "out"], dir);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/output folder out .*symbolic link/u);
     expect(run.stderr).not.toMatch(NO_STACK);
@@ -196,14 +197,14 @@ describe("--config and --out", () => {
 
   it("refuses to write through a generated file that is a symbolic link", async () => {
     const dir = await example("mlops-api");
-    expect(runCli(["generate"], dir).code).toBe(0);
+    expect((await runCli(["generate"], dir)).code).toBe(0);
     const target = (await readManifestFile(dir)).files[0]!.path;
     const outside = join(await emptyDir(), "precious");
     await fs.writeFile(outside, "precious\n");
     await fs.rm(join(dir, target));
     await fs.symlink(outside, join(dir, target));
     for (const args of [["generate"], ["generate", "--force"], ["check"]]) {
-      const run = runCli(args, dir);
+      const run = await runCli(args, dir);
       expect(run.code, args.join(" ")).toBe(1);
       expect(run.stderr).toContain(`${target} is a symbolic link`);
     }
@@ -214,17 +215,17 @@ describe("--config and --out", () => {
 describe("generate output", () => {
   it("lists each change and ends with a summary; a dry run lists kept files too", async () => {
     const dir = await example("mlops-api");
-    const first = runCli(["generate"], dir);
+    const first = await runCli(["generate"], dir);
     const created = first.stdout.split("\n").filter((l) => l.startsWith("create  "));
     expect(created.length).toBeGreaterThan(0);
     expect(first.stdout.trimEnd().split("\n").at(-1)).toMatch(new RegExp(`${created.length} created, 0 updated`, "u"));
-    const dry = runCli(["generate", "--dry-run"], dir);
+    const dry = await runCli(["generate", "--dry-run"], dir);
     expect(dry.stdout.split("\n").filter((l) => l.startsWith("keep    "))).toHaveLength(created.length);
   });
 
   it("shows removals in diff as whole-file deletions", async () => {
     const dir = await example("mlops-api");
-    expect(runCli(["generate"], dir).code).toBe(0);
+    expect((await runCli(["generate"], dir)).code).toBe(0);
     const manifestPath = join(dir, ".create-deploy", "manifest.json");
     const manifest = await readManifestFile(dir);
     // A file recorded as generated but no longer planned: generate would remove it.
@@ -236,10 +237,10 @@ describe("generate output", () => {
     });
     manifest.files.sort((a, b) => (a.path < b.path ? -1 : 1));
     await fs.writeFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
-    const diff = runCli(["diff"], dir);
+    const diff = await runCli(["diff"], dir);
     expect(diff.code).toBe(0);
     expect(diff.stdout).toBe("--- a/old.txt\n+++ b/old.txt\n@@ -1,2 +0,0 @@\n-one\n-two\n");
-    expect(runCli(["generate"], dir).stdout).toContain("remove  old.txt\n");
+    expect((await runCli(["generate"], dir)).stdout).toContain("remove  old.txt\n");
     await expect(fs.access(join(dir, "old.txt"))).rejects.toThrow();
   });
 });

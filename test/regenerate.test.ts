@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, copyExample, EXAMPLES, hashTree, readManifestFile, REPO, runCli } from "./support/bin.js";
 
 const KINDS = [
@@ -32,7 +32,7 @@ async function example(name: string): Promise<string> {
 beforeAll(() => {
   assertBuilt();
 });
-afterEach(async () => {
+afterAll(async () => {
   for (const dir of dirs.splice(0)) await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -44,10 +44,11 @@ function lines(text: string): string[] {
   return text.split("\n").filter((l) => l !== "");
 }
 
-describe.each(EXAMPLES)("%s", (name) => {
+// Each test works in its own copy, so they run side by side.
+describe.concurrent.each(EXAMPLES)("%s", (name) => {
   it("generates a manifest of every file, and the same bytes again on a second run", async () => {
     const dir = await example(name);
-    const first = runCli(["generate"], dir);
+    const first = await runCli(["generate"], dir);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
 
@@ -68,57 +69,57 @@ describe.each(EXAMPLES)("%s", (name) => {
     expect(text).toBe(JSON.stringify(manifest, null, 2) + "\n");
 
     const tree = await hashTree(dir);
-    const second = runCli(["generate"], dir);
+    const second = await runCli(["generate"], dir);
     expect(second.code).toBe(0);
     expect(second.stdout).not.toMatch(/^(create|update|remove) /mu);
     expect(await hashTree(dir)).toEqual(tree);
 
-    const check = runCli(["check"], dir);
+    const check = await runCli(["check"], dir);
     expect(check.stderr).toBe("");
     expect(check.code).toBe(0);
   });
 
   it("never overwrites a hand-edited file without --force, and check reports it", async () => {
     const dir = await example(name);
-    expect(runCli(["generate"], dir).code).toBe(0);
+    expect((await runCli(["generate"], dir)).code).toBe(0);
     const { files } = await readManifestFile(dir);
     const target = files[files.length - 1]!.path;
     const original = await fs.readFile(join(dir, target));
     await fs.appendFile(join(dir, target), "# a line added by hand\n");
     const edited = await hashTree(dir);
 
-    const check = runCli(["check"], dir);
+    const check = await runCli(["check"], dir);
     expect(check.code).toBe(1);
     expect(check.stderr).toContain(`edited  ${target}\n`);
 
-    const refused = runCli(["generate"], dir);
+    const refused = await runCli(["generate"], dir);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`edited  ${target}\n`);
     expect(refused.stderr).toContain("--force");
     expect(await hashTree(dir)).toEqual(edited);
 
-    const dryRun = runCli(["generate", "--dry-run"], dir);
+    const dryRun = await runCli(["generate", "--dry-run"], dir);
     expect(dryRun.code).toBe(0);
     expect(dryRun.stdout).toContain(`edited  ${target}\n`);
     expect(await hashTree(dir)).toEqual(edited);
 
-    const forced = runCli(["generate", "--force"], dir);
+    const forced = await runCli(["generate", "--force"], dir);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain(`update  ${target}\n`);
     expect(await fs.readFile(join(dir, target))).toEqual(original);
-    expect(runCli(["check"], dir).code).toBe(0);
+    expect((await runCli(["check"], dir)).code).toBe(0);
   });
 
   it("recreates a deleted file, which check reports as missing", async () => {
     const dir = await example(name);
-    expect(runCli(["generate"], dir).code).toBe(0);
+    expect((await runCli(["generate"], dir)).code).toBe(0);
     const tree = await hashTree(dir);
     const target = (await readManifestFile(dir)).files[0]!.path;
     await fs.rm(join(dir, target));
-    const check = runCli(["check"], dir);
+    const check = await runCli(["check"], dir);
     expect(check.code).toBe(1);
     expect(check.stderr).toContain(`missing ${target}\n`);
-    const again = runCli(["generate"], dir);
+    const again = await runCli(["generate"], dir);
     expect(again.stdout).toContain(`create  ${target}\n`);
     expect(await hashTree(dir)).toEqual(tree);
   });
@@ -126,7 +127,7 @@ describe.each(EXAMPLES)("%s", (name) => {
   it("writes nothing on --dry-run", async () => {
     const dir = await example(name);
     const before = await hashTree(dir);
-    const run = runCli(["generate", "--dry-run"], dir);
+    const run = await runCli(["generate", "--dry-run"], dir);
     expect(run.code).toBe(0);
     expect(lines(run.stdout).filter((l) => l.startsWith("create  ")).length).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/nothing written/u);
@@ -135,31 +136,31 @@ describe.each(EXAMPLES)("%s", (name) => {
 
   it("updates what a descriptor change touches; check calls it stale and diff shows it", async () => {
     const dir = await example(name);
-    expect(runCli(["generate"], dir).code).toBe(0);
+    expect((await runCli(["generate"], dir)).code).toBe(0);
     const doc = parseDocument(await fs.readFile(join(dir, "deploy.yaml"), "utf8"));
     doc.set("description", "A description changed for the test");
     await fs.writeFile(join(dir, "deploy.yaml"), doc.toString());
     const before = await hashTree(dir);
 
-    const dryRun = runCli(["generate", "--dry-run"], dir);
+    const dryRun = await runCli(["generate", "--dry-run"], dir);
     const updated = lines(dryRun.stdout)
       .filter((l) => l.startsWith("update  "))
       .map((l) => l.slice(8));
     expect(updated.length).toBeGreaterThan(0);
 
-    const check = runCli(["check"], dir);
+    const check = await runCli(["check"], dir);
     expect(check.code).toBe(1);
     for (const path of updated) expect(check.stderr).toContain(`stale   ${path}\n`);
 
-    const diff = runCli(["diff"], dir);
+    const diff = await runCli(["diff"], dir);
     expect(diff.code).toBe(0);
     for (const path of updated) expect(diff.stdout).toContain(`--- a/${path}\n+++ b/${path}\n@@ `);
     expect(diff.stdout).toMatch(/^\+.*A description changed for the test/mu);
     expect(await hashTree(dir)).toEqual(before);
 
-    expect(runCli(["generate"], dir).code).toBe(0);
-    expect(runCli(["check"], dir).code).toBe(0);
-    expect(runCli(["diff"], dir).stdout).toBe("");
+    expect((await runCli(["generate"], dir)).code).toBe(0);
+    expect((await runCli(["check"], dir)).code).toBe(0);
+    expect((await runCli(["diff"], dir)).stdout).toBe("");
   });
 });
 
@@ -175,12 +176,12 @@ describe("removing a service", () => {
     search: for (const name of EXAMPLES) {
       const source = await fs.readFile(join(REPO, "examples", name, "deploy.yaml"), "utf8");
       await fs.writeFile(join(scratch, "deploy.yaml"), source);
-      const all = plannedPaths(runCli(["generate", "--dry-run"], scratch));
+      const all = plannedPaths(await runCli(["generate", "--dry-run"], scratch));
       for (const service of Object.keys((parseDocument(source).toJS() as { services: object }).services)) {
         const doc = parseDocument(source);
         doc.deleteIn(["services", service]);
         await fs.writeFile(join(scratch, "deploy.yaml"), doc.toString());
-        const run = runCli(["generate", "--dry-run"], scratch);
+        const run = await runCli(["generate", "--dry-run"], scratch);
         if (run.code !== 0) continue;
         const kept = plannedPaths(run);
         const gone = all.filter((p) => !kept.includes(p));
@@ -194,9 +195,9 @@ describe("removing a service", () => {
     const { name, trimmed, gone, kept } = found!;
 
     const dir = await example(name);
-    expect(runCli(["generate"], dir).code).toBe(0);
+    expect((await runCli(["generate"], dir)).code).toBe(0);
     await fs.writeFile(join(dir, "deploy.yaml"), trimmed);
-    const run = runCli(["generate"], dir);
+    const run = await runCli(["generate"], dir);
     expect(run.code).toBe(0);
     for (const path of gone) {
       expect(run.stdout).toContain(`remove  ${path}\n`);
@@ -205,6 +206,6 @@ describe("removing a service", () => {
     for (const path of kept) await expect(fs.access(join(dir, path))).resolves.toBeUndefined();
     const manifest = await readManifestFile(dir);
     expect(manifest.files.map((f) => f.path)).toEqual([...kept].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
-    expect(runCli(["check"], dir).code).toBe(0);
-  });
+    expect((await runCli(["check"], dir)).code).toBe(0);
+  }, 300_000);
 });

@@ -1,6 +1,6 @@
 // Runs the built command line (bin/create-deploy.js → dist/cli.js) as a user would, in
 // throw-away copies of the examples.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,16 +17,22 @@ export interface Run {
   stderr: string;
 }
 
-export function runCli(args: readonly string[], cwd: string, env: Record<string, string> = {}): Run {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CREATE_DEPLOY_DEBUG: "", ...env },
-    timeout: 30_000,
+/** Runs the bin without a terminal (stdin closed, output piped), as scripts and CI do. */
+export function runCli(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, CREATE_DEPLOY_DEBUG: "", ...env },
+      timeout: 120_000,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
-  if (result.error) throw result.error;
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** These tests run the bundle, which `npm run build` makes (npm test builds first). */
