@@ -1,5 +1,5 @@
-// Build = codegen + one bundled ES module for the CLI. A single file keeps cold start
-// short: Node resolves and reads one module instead of hundreds.
+// Build = codegen + one bundled ES module for the CLI's default path. A single file keeps
+// cold start short: Node resolves and reads one module instead of hundreds.
 import { build } from "esbuild";
 import { runCodegen } from "./codegen.mjs";
 
@@ -7,8 +7,11 @@ import { runCodegen } from "./codegen.mjs";
 process.env.CODEGEN_STRICT = "1";
 runCodegen();
 await build({
-  entryPoints: ["src/cli.ts"],
-  outfile: "dist/cli.js",
+  entryPoints: { cli: "src/cli.ts" },
+  outdir: "dist",
+  // Paths reached through import() (the wizard) become their own chunks, loaded only there.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   platform: "node",
   format: "esm",
