@@ -4,12 +4,14 @@ import { dockerKind } from "./docker/index.js";
 import { docsKind } from "./docs/index.js";
 import { envKind } from "./env/index.js";
 import { firewallKind } from "./firewall/index.js";
+import { systemdKind } from "./systemd/index.js";
 import type { ArtifactKind } from "./types.js";
 
 export const kinds: readonly ArtifactKind[] = [
   envKind,
   dockerKind,
   firewallKind,
+  systemdKind,
   // DEPLOY.md lists every other kind's files and sections, so it is planned last.
   docsKind,
 ];

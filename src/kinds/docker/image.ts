@@ -137,8 +137,18 @@ export function needsHealthcheck(service: Service): boolean {
 /** Paths the build reads from the context besides the copied code; the ignore file must let them through. */
 export function installInputsOf(build: Build): string[] {
   if (build.runtime === "python") return [normalizeContextPath(build.requirements ?? DEFAULT_REQUIREMENTS)];
-  if (build.runtime === "node") return ["package.json", "package-lock.json"];
+  if (build.runtime === "node") return ["package.json", "package-lock.json", ...(usesNpmrc(build) ? [NPMRC] : [])];
   return [];
+}
+
+/**
+ * npm takes a registry token only from an .npmrc; with build secrets the project's .npmrc
+ * (which names the variable, `_authToken=${NPM_TOKEN}`, never the token) is mounted for npm ci.
+ */
+export const NPMRC = ".npmrc";
+
+export function usesNpmrc(build: Build): boolean {
+  return build.runtime === "node" && (build.secrets ?? []).length > 0;
 }
 
 /** The COPY lines: each listed path to the same place under the work directory, or the whole context. */
@@ -227,6 +237,7 @@ function installMountsOf(d: Descriptor, build: Build): string[] {
       "--mount=type=cache,target=/root/.npm",
       "--mount=type=bind,source=package.json,target=package.json",
       "--mount=type=bind,source=package-lock.json,target=package-lock.json",
+      ...(usesNpmrc(build) ? [`--mount=type=bind,source=${NPMRC},target=${NPMRC}`] : []),
       ...secrets,
     ];
   }

@@ -2,12 +2,12 @@
 // it, and the runbook section that builds and pushes the images. Services with `imageOf`
 // run another service's image and get no Dockerfile.
 import type { Descriptor } from "../../model/descriptor.js";
-import { buildContextOf, builtImageName, dockerfilePath, dockerignorePath, listServices, secretFilePath } from "../../model/derive.js";
+import { buildContextOf, builtImageName, dockerfilePath, dockerignorePath, listServices, secretEnvName, secretFilePath } from "../../model/derive.js";
 import { quoteShell } from "../../render/escape.js";
 import { formatTable } from "../../render/markdown.js";
 import type { ArtifactKind, PlannedFile, RunbookSection } from "../types.js";
 import { buildIgnoreModel } from "./ignore.js";
-import { buildDockerfileModel, listBuiltServices } from "./image.js";
+import { buildDockerfileModel, listBuiltServices, usesNpmrc } from "./image.js";
 import { checkDockerBuilds } from "./rules.js";
 
 const RUNTIME_NAMES = { python: "Python", node: "Node.js", generic: "custom base image" } as const;
@@ -51,6 +51,8 @@ function buildSection(d: Descriptor): RunbookSection {
     .filter(([, s]) => s.imageOf !== undefined && built.some(([name]) => name === s.imageOf))
     .map(([name, s]) => ({ service: name, source: s.imageOf ?? "" }));
   const secretNames = [...new Set(built.flatMap(([, s]) => s.build.secrets ?? []))];
+  const npmrcBuilds = built.filter(([, s]) => usesNpmrc(s.build));
+  const npmrcSecret = npmrcBuilds[0]?.[1].build.secrets?.[0] ?? "";
   return {
     id: "docker-build",
     title: "Build and push images",
@@ -61,8 +63,11 @@ function buildSection(d: Descriptor): RunbookSection {
       sharers,
       hasSharers: sharers.length > 0,
       builds: built.map(([name]) => buildCommandOf(d, name)),
-      secrets: secretNames.map((name) => ({ name, file: secretFilePath(name) })),
+      secrets: secretNames.map((name) => ({ name, file: secretFilePath(name), variable: secretEnvName(name, d.secrets?.[name]) })),
       hasSecrets: secretNames.length > 0,
+      npmrcServices: npmrcBuilds.map(([name]) => name),
+      npmrcVariable: secretEnvName(npmrcSecret, d.secrets?.[npmrcSecret]),
+      hasNpmrc: npmrcBuilds.length > 0,
       hasRegistry: d.registry !== undefined,
       registryHost: d.registry?.host ?? "",
       pushes: built.map(([name]) => `docker push ${quoteShell(builtImageName(d, name))}:"$TAG"`),

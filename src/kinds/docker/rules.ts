@@ -48,11 +48,27 @@ function runLineProblem(line: string): [string, string] | undefined {
   if (line.trim() === "") return ["is empty", "remove it"];
   if (/^\s*#/.test(line)) return ["starts with #, so the Dockerfile would read it as a comment", "remove it, or write the command without the comment"];
   if (/^\s*-/.test(line)) return ["starts with -, which RUN would read as one of its own flags", "start with the command name"];
+  if (/^\s*\\/.test(line)) return ["starts with \\, which Dockerfile tools read as part of a line continuation", "start with the command name"];
   if (/\\\s*$/.test(line)) return ["ends with \\, which would join the next Dockerfile instruction to this command", "write the whole command on one line"];
-  if (/(?:^|\s)[0-9]*<<-?\s*['"]?[A-Za-z_]/.test(line)) {
+  if (/(?:^|\s)[0-9]*<<(?!<)/.test(line)) {
     return ["contains a here-document (<<WORD), which would swallow the following Dockerfile lines", "put the commands in a script in the build context, copy it and run it"];
   }
   return undefined;
+}
+
+/**
+ * Dockerfile linters (dockerfile-utils, which editors run) read an ARG or LABEL value that
+ * starts with a quote as an unterminated quoted string, however it is escaped.
+ */
+function startsWithQuote(value: string): boolean {
+  return /^['"]/.test(value);
+}
+
+/** The same linters read `${NAME:…}` inside a HEALTHCHECK command as a Dockerfile variable, and refuse modifiers other than :- :+ :?. */
+const HEALTHCHECK_VARIABLE = /\$\{[^}:\s]*:(?![-+?])/;
+
+function quoteProblem(at: Segment[], what: string): RuleProblem {
+  return problem(at, `${what} starts with a quote, which Dockerfile linters misread as an unterminated string`, "drop the leading quote (YAML already delimits the value), or reword it");
 }
 
 /** The user names an image has: the account it creates or ships, and Debian's system accounts. */
@@ -90,7 +106,8 @@ function checkBuild(name: string, service: Service & { build: Build }): RuleProb
   const build = service.build;
   const at = ["services", name, "build"];
   const found: RuleProblem[] = [...checkBase(name, build)];
-  for (const key of Object.keys(build.args ?? {})) {
+  for (const [key, value] of Object.entries(build.args ?? {})) {
+    if (startsWithQuote(value)) found.push(quoteProblem([...at, "args", key], "the build arg value"));
     if (looksSecretName(key)) {
       found.push(
         problem([...at, "args", key], `build arg ${key} looks like a secret; build args are recorded in the image history`, "declare it under secrets and list it in build.secrets: it is mounted only while the install step runs"),
@@ -103,6 +120,17 @@ function checkBuild(name: string, service: Service & { build: Build }): RuleProb
   (build.run ?? []).forEach((line, index) => {
     const reason = runLineProblem(line);
     if (reason) found.push(problem([...at, "run", index], `build command ${reason[0]}`, reason[1]));
+  });
+  (service.healthcheck?.command ?? []).forEach((arg, index) => {
+    if (HEALTHCHECK_VARIABLE.test(arg)) {
+      found.push(
+        problem(
+          ["services", name, "healthcheck", "command", index],
+          "${NAME:…} other than ${NAME:-…}, ${NAME:+…} or ${NAME:?…} in a HEALTHCHECK is misread as a Dockerfile variable by Dockerfile linters",
+          "use ${NAME:-default}, or put the check in a script inside the image",
+        ),
+      );
+    }
   });
   if (build.runtime === "generic") {
     for (const key of ["systemPackages", "buildPackages"] as const) {
@@ -151,6 +179,20 @@ function checkImageUsers(d: Descriptor): RuleProblem[] {
   return found;
 }
 
+/** The image description label comes from the service's description, else the deployment's. */
+function checkDescriptions(d: Descriptor): RuleProblem[] {
+  const found: RuleProblem[] = [];
+  let deploymentUsed = false;
+  for (const [name, service] of listBuiltServices(d)) {
+    if (service.description === undefined) deploymentUsed = true;
+    else if (startsWithQuote(service.description)) found.push(quoteProblem(["services", name, "description"], "the description (the image's description label)"));
+  }
+  if (deploymentUsed && d.description !== undefined && startsWithQuote(d.description)) {
+    found.push(quoteProblem(["description"], "the description (the image's description label)"));
+  }
+  return found;
+}
+
 export function checkDockerBuilds(d: Descriptor): RuleProblem[] {
-  return [...listBuiltServices(d).flatMap(([name, service]) => checkBuild(name, service)), ...checkImageUsers(d)];
+  return [...listBuiltServices(d).flatMap(([name, service]) => checkBuild(name, service)), ...checkImageUsers(d), ...checkDescriptions(d)];
 }
