@@ -28,7 +28,7 @@ import { envKind } from "../src/kinds/env/index.js";
 import type { ArtifactKind } from "../src/kinds/types.js";
 import { parseDescriptor } from "../src/load.js";
 import type { Build, Descriptor, Service } from "../src/model/descriptor.js";
-import { buildContextOf, dockerfilePath, dockerignorePath, healthcheckArgv } from "../src/model/derive.js";
+import { buildContextOf, dockerfilePath, dockerignorePath, healthcheckArgv, inheritsForeignHealthcheck } from "../src/model/derive.js";
 import { planFiles } from "../src/plan.js";
 import type { Problem } from "../src/problems.js";
 import { renderFiles, type RenderedFile } from "../src/render/index.js";
@@ -325,6 +325,19 @@ describe("docker files of the examples", () => {
     expect(finalRuns).not.toMatch(/build-essential|libpq-dev/);
     expect(content.slice(0, content.indexOf("AS final"))).toContain("build-essential libpq-dev");
     expect(fileOf(files, "DEPLOY.md")).toContain("`worker` runs the image of `web`");
+  });
+
+  it("a service that declares no check but listens on TCP gets a connect probe; services sharing the image must disable it", () => {
+    const { descriptor, files } = generate(descriptorWith({ healthcheck: undefined }));
+    const content = fileOf(files, "docker/web.Dockerfile");
+    expect(content).toContain("# The descriptor gives no healthcheck: this one only checks that port 8000 accepts connections.");
+    const probe = instructions(content, "HEALTHCHECK")[0];
+    expect(probe ? execArguments(probe) : undefined).toEqual(healthcheckArgv("python", { tcp: { port: 8000 } }));
+    expect(inheritsForeignHealthcheck(descriptor, "web")).toBe(false);
+    const genui = loadExample("genui");
+    expect(inheritsForeignHealthcheck(genui, "worker")).toBe(true);
+    expect(inheritsForeignHealthcheck(genui, "worker-gpu")).toBe(true);
+    expect(inheritsForeignHealthcheck({ ...genui, services: { ...genui.services, worker: { ...genui.services["worker"], healthcheck: { command: ["celery", "inspect", "ping"] } } } }, "worker")).toBe(false);
   });
 
   it("bids-flux: the pipeline builds from its own context and, with no port or check, declares no probe", () => {

@@ -237,6 +237,37 @@ export function healthcheckArgv(runtime: "python" | "node" | "generic" | undefin
 }
 
 /**
+ * The health check baked into the image a service builds: its own, or, for a service that
+ * declares none but listens on TCP, a connect probe on its first TCP port. Undefined when
+ * there is nothing to probe (a job, a worker without ports) or no interpreter to probe with.
+ */
+export function imageHealthcheckOf(service: Service): { check: Healthcheck; argv: string[]; derived: boolean } | undefined {
+  const runtime = service.build?.runtime;
+  if (service.healthcheck) {
+    const argv = healthcheckArgv(runtime, service.healthcheck);
+    return argv ? { check: service.healthcheck, argv, derived: false } : undefined;
+  }
+  if (service.type === "job") return undefined;
+  const port = (service.ports ?? []).find((p) => (p.protocol ?? "tcp") === "tcp");
+  if (!port) return undefined;
+  const check: Healthcheck = { tcp: { port: port.port } };
+  const argv = healthcheckArgv(runtime, check);
+  return argv ? { check, argv, derived: true } : undefined;
+}
+
+/**
+ * A service with `imageOf` and no health check of its own still inherits the HEALTHCHECK of
+ * the image it runs, which probes the other service's port; compose and swarm files must
+ * disable it (`healthcheck: { disable: true }`) or the container is reported unhealthy.
+ */
+export function inheritsForeignHealthcheck(d: Descriptor, serviceName: string): boolean {
+  const service = d.services[serviceName];
+  if (!service || service.imageOf === undefined || service.healthcheck !== undefined) return false;
+  const source = d.services[service.imageOf];
+  return source?.build !== undefined && imageHealthcheckOf(source) !== undefined;
+}
+
+/**
  * The nodes a service runs on, in the descriptor's order: its `placement.nodes` when given,
  * else the nodes carrying one of its roles, else every node (nothing pins it). Empty when
  * the deployment declares no nodes (one host).

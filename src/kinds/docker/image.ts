@@ -7,7 +7,7 @@ import {
   builtImageName,
   dockerfilePath,
   dockerignorePath,
-  healthcheckArgv,
+  imageHealthcheckOf,
   listServices,
   platformOf,
   secretEnvName,
@@ -109,23 +109,13 @@ function healthcheckOptions(check: Healthcheck): string {
   return options.join(" ");
 }
 
-/**
- * The image's HEALTHCHECK: the descriptor's own, or, for a service that declares none but
- * listens on TCP, a connect probe on its first TCP port so an orchestrator still sees a dead
- * listener. Undefined when there is nothing to probe (a worker without ports) or no way to.
- */
-export function imageHealthcheckOf(runtime: Runtime, service: Service): ImageHealthcheck | undefined {
-  if (service.healthcheck) {
-    const argv = healthcheckArgv(runtime, service.healthcheck);
-    if (!argv) return undefined;
-    return { options: healthcheckOptions(service.healthcheck), argv, note: "" };
-  }
-  if (service.type === "job") return undefined;
-  const port = (service.ports ?? []).find((p) => (p.protocol ?? "tcp") === "tcp");
-  if (!port) return undefined;
-  const argv = healthcheckArgv(runtime, { tcp: { port: port.port } });
-  if (!argv) return undefined;
-  return { options: "", argv, note: `The descriptor gives no healthcheck: this one only checks that port ${port.port} accepts connections.` };
+/** The image's HEALTHCHECK in Dockerfile terms; see imageHealthcheckOf for which probe it is. */
+export function imageHealthcheckFor(service: Service): ImageHealthcheck | undefined {
+  const probe = imageHealthcheckOf(service);
+  if (!probe) return undefined;
+  const port = probe.check.tcp?.port;
+  const note = probe.derived ? `The descriptor gives no healthcheck: this one only checks that port ${port ?? ""} accepts connections.` : "";
+  return { options: healthcheckOptions(probe.check), argv: probe.argv, note };
 }
 
 /** The image is a long-running service that must report its health (what the policy checks). */
@@ -250,7 +240,7 @@ export function buildDockerfileModel(d: Descriptor, name: string, service: Servi
   const runtime = build.runtime;
   const base = baseReferenceOf(build);
   if (base === undefined) throw new Error(`services.${name}.build has no base image; check() should have refused it`);
-  const healthcheck = imageHealthcheckOf(runtime, service);
+  const healthcheck = imageHealthcheckFor(service);
   const args = Object.entries(build.args ?? {}).map(([key, value]) => ({ name: key, value }));
   const ports = exposedPorts(service);
   const runLines = build.run ?? [];
