@@ -167,7 +167,7 @@ function pythonCandidates(version: string | undefined): string[] {
   return match ? [`python${match[1]}.${match[2]}`, "python3"] : ["python3"];
 }
 
-function rsyncExcludes(d: Descriptor, target: SystemdTarget, context: string, python: boolean, node: boolean): string[] {
+function rsyncExcludes(target: SystemdTarget, context: string, python: boolean, node: boolean): string[] {
   const excludes = ["--exclude=/.git/"];
   if (context === ".") excludes.push(`--exclude=/${SECRETS_DIR}/`);
   const venv = venvOf(target);
@@ -175,7 +175,6 @@ function rsyncExcludes(d: Descriptor, target: SystemdTarget, context: string, py
     excludes.push(`--exclude=/${venv.slice(target.installDir.length + 1)}/`);
   }
   if (node) excludes.push("--exclude=/node_modules/");
-  void d;
   return excludes;
 }
 
@@ -225,7 +224,7 @@ function scriptContext(d: Descriptor, target: SystemdTarget): Record<string, unk
     nologinShell: NOLOGIN_SHELL,
     sourceDir: context,
     sourceIsRoot: context === ".",
-    excludes: rsyncExcludes(d, target, context, python, node),
+    excludes: rsyncExcludes(target, context, python, node),
     python,
     pythonCandidates: candidates,
     firstPythonCandidate: candidates[0] ?? "python3",
