@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { badInputCases } from "./bad-input.cases.js";
@@ -53,6 +53,30 @@ describe("help and version", () => {
       expect(run.code, args.join(" ")).toBe(0);
       for (const line of contract) expect(run.stdout).toContain(line);
     }
+  });
+});
+
+describe("start-up", () => {
+  it("keeps the wizard and plop off the non-interactive path: reached only through import()", async () => {
+    const entry = join(REPO, "dist", "cli.js");
+    const loaded = new Set<string>();
+    const specifiers = new Set<string>();
+    const queue = [entry];
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (loaded.has(file)) continue;
+      loaded.add(file);
+      const text = await fs.readFile(file, "utf8");
+      for (const match of text.matchAll(/^import\s(?:[^;]*?\sfrom\s*)?"([^"]+)"/gmu)) {
+        const specifier = match[1]!;
+        specifiers.add(specifier);
+        if (specifier.startsWith(".")) queue.push(resolve(dirname(file), specifier));
+      }
+    }
+    expect(specifiers).toContain("node:util");
+    expect([...specifiers].filter((s) => /plop|inquirer/u.test(s))).toEqual([]);
+    expect([...loaded].filter((f) => basename(f).startsWith("wizard"))).toEqual([]);
+    expect(await fs.readFile(entry, "utf8")).toMatch(/import\("\.\/chunks\/wizard-[^"]+\.js"\)/u);
   });
 });
 
@@ -158,6 +182,16 @@ describe("with no command", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("create-deploy generate");
     expect(await fs.readdir(dir)).toEqual(["deploy.yaml"]);
+  });
+
+  it("takes init's flags to init: `create-deploy --yes` writes deploy.yaml and generates", async () => {
+    const dir = await emptyDir();
+    const run = await runCli(["--yes", "--preset", "mlops-api", "--name", "demo"], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^create {2}/mu);
+    expect((await runCli(["check"], dir)).code).toBe(0);
+    const manifest = await readManifestFile(dir);
+    expect(manifest.descriptor).toBe("deploy.yaml");
   });
 
   it("is a usage error without a terminal and without a deploy.yaml", async () => {

@@ -5,6 +5,5 @@ import type { Context } from "./common.js";
 
 export async function runInit(ctx: Context, flags: InitFlags): Promise<number> {
   const { runWizard } = await import("../wizard/index.js");
-  const code: unknown = await runWizard({ ...flags, cwd: ctx.cwd, interactive: ctx.interactive, io: ctx.io, env: ctx.env });
-  return typeof code === "number" ? code : 0;
+  return runWizard({ ...flags, cwd: ctx.cwd, interactive: ctx.interactive, io: ctx.io, env: ctx.env });
 }
