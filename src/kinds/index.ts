@@ -1,5 +1,6 @@
 // The registry of artifact kinds, in planning order. Adding a kind means one module
 // here, one folder of templates, one `$defs` entry in the schema and one example.
+import { composeKind } from "./compose/index.js";
 import { dockerKind } from "./docker/index.js";
 import { docsKind } from "./docs/index.js";
 import { envKind } from "./env/index.js";
@@ -12,6 +13,7 @@ export const kinds: readonly ArtifactKind[] = [
   dockerKind,
   firewallKind,
   systemdKind,
+  composeKind,
   // DEPLOY.md lists every other kind's files and sections, so it is planned last.
   docsKind,
 ];
