@@ -5,6 +5,7 @@ import { dockerKind } from "./docker/index.js";
 import { docsKind } from "./docs/index.js";
 import { envKind } from "./env/index.js";
 import { firewallKind } from "./firewall/index.js";
+import { swarmKind } from "./swarm/index.js";
 import { systemdKind } from "./systemd/index.js";
 import type { ArtifactKind } from "./types.js";
 
@@ -14,6 +15,7 @@ export const kinds: readonly ArtifactKind[] = [
   firewallKind,
   systemdKind,
   composeKind,
+  swarmKind,
   // DEPLOY.md lists every other kind's files and sections, so it is planned last.
   docsKind,
 ];
