@@ -256,6 +256,17 @@ describe("applyChanges", () => {
     expect(await fs.readFile(join(base, "docker/Dockerfile"), "utf8")).toBe("FROM scratch\n");
   });
 
+  it("refuses, before any change, a file standing where a folder must go", async () => {
+    await fs.writeFile(join(base, "docker"), "mine\n");
+    const before = await snapshot(base);
+    const error = await generate(base, [file("a.txt", "a\n"), file("docker/Dockerfile", "FROM scratch\n")]).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(WriteError);
+    expect((error as WriteError).message).toBe("cannot write docker/Dockerfile: docker is a file, not a folder");
+    expect(await snapshot(base)).toEqual(before);
+  });
+
   it("rolls back every rename when a later step fails", async () => {
     await generate(base, [file("a.txt", "a\n"), file("gone.txt", "gone\n"), file("z.txt", "z\n")]);
     const before = await snapshot(base);

@@ -97,7 +97,15 @@ export async function applyChanges(outDir: string, plan: ChangePlan, options: Ap
     files.push({ path: MANIFEST_PATH, content: serializeManifest(plan.manifest), executable: false });
   }
   const targets = new Map<string, boolean>();
-  for (const file of files) targets.set(file.path, (await inspectTarget(root, file.path)).exists);
+  const deleted = new Set(deletes.map((d) => d.change.path));
+  for (const file of files) {
+    targets.set(file.path, (await inspectTarget(root, file.path)).exists);
+    for (const folder of parentFolders(file.path)) {
+      if (!deleted.has(folder) && (await isNonFolder(join(root.real, ...folder.split("/"))))) {
+        throw new WriteError(`cannot write ${file.path}: ${folder} is a file, not a folder`, file.path);
+      }
+    }
+  }
 
   const undo: (() => Promise<void>)[] = [];
   const backups: string[] = [];
@@ -155,6 +163,17 @@ export async function applyChanges(outDir: string, plan: ChangePlan, options: Ap
     ...deletes.map((d) => ({ path: d.change.path, effect: "delete" as const, change: d.change })),
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { ok: true, applied, manifestWritten: plan.manifestChanged };
+}
+
+/** Something other than a folder is there (a file that a folder of ours would need to replace). */
+async function isNonFolder(absolute: string): Promise<boolean> {
+  try {
+    return !(await fs.stat(absolute)).isDirectory();
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return false;
+    throw error;
+  }
 }
 
 function ignoreMissing(error: unknown): void {
