@@ -171,6 +171,13 @@ describe("compose files of the examples", () => {
     });
   });
 
+  it("genui: the workers turn off the web image's HTTP probe, which would find no server in them", () => {
+    const base = model(example("genui"), "compose.yaml");
+    expect(serviceIn(base, "worker")["healthcheck"]).toEqual({ disable: true });
+    expect(serviceIn(base, "worker-gpu")["healthcheck"]).toEqual({ disable: true });
+    expect((serviceIn(base, "web")["healthcheck"] as Mapping)["test"]).toContain("CMD");
+  });
+
   it("genui: user mapping, secrets as files and their _FILE variables", () => {
     const base = model(example("genui"), "compose.yaml");
     const web = serviceIn(base, "web");

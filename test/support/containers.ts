@@ -111,6 +111,8 @@ const argvArb = fc
 
 interface RawService {
   built: boolean;
+  /** Run the previous service's image when that one is built. */
+  shareImage: boolean;
   type: "web" | "worker" | "database" | "cache" | "other";
   command: string[] | null;
   env: Array<string | number | boolean>;
@@ -134,6 +136,7 @@ interface RawService {
 
 const rawService = fc.record<RawService>({
   built: fc.boolean(),
+  shareImage: fc.boolean(),
   type: fc.constantFrom("web", "worker", "database", "cache", "other"),
   command: fc.option(argvArb, { nil: null }),
   env: fc.array(fc.oneof(envText, fc.integer({ min: -5, max: 99999 }), fc.boolean()), { maxLength: 3 }),
@@ -209,7 +212,11 @@ export function descriptorOf(v: Variation): Record<string, unknown> {
     const outsideSwarm = swarm && (raw.gpu || !raw.swarm);
     const inSwarm = swarm && !outsideSwarm;
     const s: Record<string, unknown> = { type: raw.type };
+    const previousRaw = i > 0 ? v.services[i - 1] : undefined;
+    const shared = !raw.built && raw.shareImage && previousRaw?.built === true;
+    const python = raw.built || shared;
     if (raw.built) s["build"] = { runtime: "python", command: ["python", "-m", "app"] };
+    else if (shared) s["imageOf"] = names[i - 1];
     else s["image"] = raw.type === "database" ? "postgres:16.4-bookworm" : "nginxinc/nginx-unprivileged:1.27-alpine";
     if (raw.command) s["command"] = raw.command;
     const environment: Record<string, unknown> = {};
@@ -243,7 +250,7 @@ export function descriptorOf(v: Variation): Record<string, unknown> {
         v.secretCharset === "ask" ? { generate: false } : { generate: { length: 16 + i, charset: v.secretCharset } };
       s["secrets"] = i % 2 === 0 ? [`secret-${i}`] : [{ source: `secret-${i}`, target: `target_${i}` }];
     }
-    if (raw.health === "command" || (raw.health === "http" && !raw.built))
+    if (raw.health === "command" || (raw.health === "http" && !python))
       s["healthcheck"] = { command: ["sh", "-c", 'test -e /tmp/ok || exit 1 # $$ "q"'], interval: "10s" };
     else if (raw.health === "http" && exposures.length > 0) {
       const first = (s["ports"] as Array<{ port: number }>)[0];
@@ -260,10 +267,12 @@ export function descriptorOf(v: Variation): Record<string, unknown> {
     if (inSwarm) s["replicas"] = raw.replicas;
     if (v.nodeCount > 0) s["roles"] = [`role-${raw.node % v.nodeCount}`];
     if (previous !== undefined && raw.dependsOnPrevious !== "none" && (!swarm || previousInSwarm === inSwarm)) {
+      const previousPython =
+        previous.built || (!previous.built && previous.shareImage && i > 1 && v.services[i - 2]?.built === true);
       const healthy =
         raw.dependsOnPrevious === "healthy" &&
         previous.health !== "none" &&
-        (previous.health === "command" || !previous.built || previous.exposures.length > 0);
+        (previous.health === "command" || !previousPython || previous.exposures.length > 0);
       s["dependsOn"] = [healthy ? { service: names[i - 1], condition: "healthy" } : names[i - 1]];
     }
     if (raw.network !== "none") s["networks"] = raw.network === "both" ? ["net-a", "net-b"] : [`net-${raw.network}`];

@@ -13,6 +13,7 @@ import {
   exposureOf,
   healthcheckArgv,
   imageRuntimeOf,
+  inheritsForeignHealthcheck,
   isDataStore,
   isScalar,
   listServices,
@@ -186,7 +187,8 @@ export function dependsOnEntries(
 /** The health check in compose form, or undefined when there is none (or none create-deploy can run: check() says so). */
 export function healthcheckEntry(d: Descriptor, name: string): Record<string, unknown> | undefined {
   const check = serviceOf(d, name).healthcheck;
-  if (!check) return undefined;
+  // The image of another service probes that service's port, which this one does not listen on.
+  if (!check) return inheritsForeignHealthcheck(d, name) ? { disable: true } : undefined;
   const argv = healthcheckArgv(imageRuntimeOf(d, name), check);
   if (!argv) return undefined;
   const entry: Record<string, unknown> = { test: ["CMD", ...argv.map(escapeComposeValue)] };
