@@ -501,12 +501,14 @@ describe("cross-field rules", () => {
     ]);
   });
 
-  it("dependencies stay within one runtime, and healthy needs a healthcheck", () => {
+  it("dependencies stay within one runtime, and healthy needs a declared or built-in healthcheck", () => {
     const d = descriptorWith(
       {
-        web: { ...img, dependsOn: ["unit", { service: "db", condition: "healthy" }] },
+        web: { ...img, dependsOn: ["unit", { service: "db", condition: "healthy" }, { service: "api", condition: "healthy" }] },
         unit: { platform: "systemd", build: { runtime: "python", command: ["app"] } },
         db: img,
+        // Listens on TCP, so the image it builds probes that port.
+        api: { build: { runtime: "python", command: ["app"] }, ports: [{ port: 8000 }] },
       },
       { targets: { systemd: { user: "app", installDir: "/opt/app" } } },
     );

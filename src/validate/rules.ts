@@ -4,7 +4,17 @@
 // already passed the schema and returns problems as data.
 import type { RuleProblem } from "../kinds/types.js";
 import type { Descriptor, EnvValue, Port, Service } from "../model/descriptor.js";
-import { HOST_USER_KEYS, environmentNames, exposureOf, isScalar, platformOf, scalarText, secretVariableKey } from "../model/derive.js";
+import {
+  HOST_USER_KEYS,
+  environmentNames,
+  exposureOf,
+  imageHealthcheckOf,
+  isScalar,
+  nodesOfService,
+  platformOf,
+  scalarText,
+  secretVariableKey,
+} from "../model/derive.js";
 import { joinPointer, pointerToPath, quote } from "../problems.js";
 import { suggestName } from "./suggest.js";
 
@@ -265,14 +275,10 @@ function addressesOverlap(a: string, b: string): boolean {
 
 /** The nodes a service may run on, or "all" when it may run anywhere (or there is one host). */
 function hostsOf(d: Descriptor, service: Service): Set<string> | "all" {
-  const nodes = Object.entries(d.nodes ?? {});
-  if (nodes.length === 0) return "all";
+  if (Object.keys(d.nodes ?? {}).length === 0) return "all";
   // Swarm's routing mesh publishes a port on every node of the swarm.
   if (runtimeOf(d, service) === "swarm") return "all";
-  if (service.placement?.nodes && service.placement.nodes.length > 0) return new Set(service.placement.nodes);
-  const roles = service.roles ?? [];
-  if (roles.length === 0) return "all";
-  return new Set(nodes.filter(([, n]) => (n.roles ?? []).some((r) => roles.includes(r))).map(([name]) => name));
+  return new Set(nodesOfService(d, service));
 }
 
 function hostsOverlap(a: Set<string> | "all", b: Set<string> | "all"): boolean {
@@ -443,6 +449,11 @@ export const findSystemdProblems: Rule = (d) => {
   return found;
 };
 
+/** Declared, or baked into the image the service builds (a probe of its first TCP port). */
+function hasHealthcheck(service: Service): boolean {
+  return service.healthcheck !== undefined || (service.build !== undefined && imageHealthcheckOf(service) !== undefined);
+}
+
 export const findCrossRuntimeDependencies: Rule = (d) => {
   const found: RuleProblem[] = [];
   for (const [name, service] of serviceEntries(d)) {
@@ -453,7 +464,7 @@ export const findCrossRuntimeDependencies: Rule = (d) => {
       const theirs = runtimeOf(d, target);
       if (theirs !== mine) {
         found.push(problem(dependencySegments(name, index, dep), `services.${name} runs in ${mine} and ${dependencyName(dep)} in ${theirs}; a dependency must run in the same place`));
-      } else if (typeof dep !== "string" && dep.condition === "healthy" && target.healthcheck === undefined) {
+      } else if (typeof dep !== "string" && dep.condition === "healthy" && !hasHealthcheck(target)) {
         found.push(
           problem(["services", name, "dependsOn", index, "condition"], `services.${dependencyName(dep)} has no healthcheck, so it never becomes healthy`, `add a healthcheck to services.${dependencyName(dep)}, or use condition: started`),
         );
