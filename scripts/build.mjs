@@ -7,7 +7,8 @@ import { runCodegen } from "./codegen.mjs";
 process.env.CODEGEN_STRICT = "1";
 runCodegen();
 await build({
-  entryPoints: { cli: "src/cli.ts" },
+  // wizard.js: the generators' functions, for generators/plopfile.js when plop itself runs it.
+  entryPoints: { cli: "src/cli.ts", wizard: "src/wizard/api.ts" },
   outdir: "dist",
   // Paths reached through import() (the wizard) become their own chunks, loaded only there.
   splitting: true,
