@@ -9,7 +9,7 @@ import { runGenerate } from "./commands/generate.js";
 import { HELP } from "./commands/help.js";
 import { runValidate } from "./commands/validate.js";
 import { VERSION } from "./commands/version.js";
-import { runInit } from "./commands/wizard.js";
+import { runAdd, runInit } from "./commands/wizard.js";
 import { resolveConfigPath } from "./pipeline.js";
 import { WriteError } from "./write/index.js";
 
@@ -24,6 +24,8 @@ async function dispatch(ctx: Context, argv: readonly string[]): Promise<number> 
       return EXIT_OK;
     case "init":
       return runInit(ctx, invocation.init);
+    case "add":
+      return runAdd(ctx, invocation.add);
     case "generate":
       return runGenerate(ctx, invocation);
     case "check":

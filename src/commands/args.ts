@@ -13,10 +13,29 @@ const INIT = {
   preset: { type: "string" },
   name: { type: "string" },
   dir: { type: "string" },
+  // Each answers one of the wizard's questions.
+  runtime: { type: "string" },
+  shape: { type: "string" },
+  port: { type: "string" },
+  command: { type: "string" },
+  database: { type: "string" },
+  cache: { type: "string" },
+  gpu: { type: "boolean" },
+  registry: { type: "string" },
+  firewall: { type: "string" },
+} as const;
+const ADD = {
+  config: { type: "string" },
+  type: { type: "string" },
+  name: { type: "string" },
+  command: { type: "string" },
+  port: { type: "string" },
+  yes: { type: "boolean" },
 } as const;
 
 const OPTIONS = {
   init: { ...INIT, ...HELP_FLAG },
+  add: { ...ADD, ...HELP_FLAG },
   generate: { ...CONFIG, "dry-run": { type: "boolean" }, force: { type: "boolean" }, ...HELP_FLAG },
   check: { ...CONFIG, ...HELP_FLAG },
   diff: { ...CONFIG, ...HELP_FLAG },
@@ -30,6 +49,25 @@ export interface InitFlags {
   preset?: string;
   name?: string;
   dir?: string;
+  runtime?: string;
+  shape?: string;
+  port?: string;
+  command?: string;
+  database?: string;
+  cache?: string;
+  gpu?: boolean;
+  registry?: string;
+  firewall?: string;
+}
+
+/** `create-deploy add`: a service for the existing descriptor. */
+export interface AddFlags {
+  yes: boolean;
+  config?: string;
+  type?: string;
+  name?: string;
+  command?: string;
+  port?: string;
 }
 
 export type Invocation =
@@ -37,6 +75,7 @@ export type Invocation =
   | { command: "version" }
   | { command: "none"; init: InitFlags; initFlagsGiven: boolean }
   | { command: "init"; init: InitFlags }
+  | { command: "add"; add: AddFlags }
   | { command: "generate"; config?: string; out?: string; dryRun: boolean; force: boolean }
   | { command: "check" | "diff"; config?: string; out?: string }
   | { command: "validate"; config?: string };
@@ -89,7 +128,18 @@ function text(values: FlagValues, name: string): string | undefined {
 
 function initFlags(values: FlagValues): InitFlags {
   const flags: InitFlags = { yes: values.yes === true };
-  for (const name of ["preset", "name", "dir"] as const) {
+  const names = ["preset", "name", "dir", "runtime", "shape", "port", "command", "database", "cache", "registry", "firewall"] as const;
+  for (const name of names) {
+    const value = text(values, name);
+    if (value !== undefined) flags[name] = value;
+  }
+  if (values.gpu === true) flags.gpu = true;
+  return flags;
+}
+
+function addFlags(values: FlagValues): AddFlags {
+  const flags: AddFlags = { yes: values.yes === true };
+  for (const name of ["config", "type", "name", "command", "port"] as const) {
     const value = text(values, name);
     if (value !== undefined) flags[name] = value;
   }
@@ -122,6 +172,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   switch (first) {
     case "init":
       return { command: "init", init: initFlags(values) };
+    case "add":
+      return { command: "add", add: addFlags(values) };
     case "generate":
       return {
         command: "generate",

@@ -15,6 +15,9 @@ Commands:
   (none)    In a terminal, with no deploy.yaml here: the wizard (same as init).
             With a deploy.yaml here: says so and suggests \`create-deploy generate\`.
   init      Write deploy.yaml from a few questions (or from flags with --yes), then generate.
+  add       Add a service (database, cache, worker or web) to deploy.yaml, keeping its
+            comments and order, then generate:
+            create-deploy add [--type KIND] [--name NAME] [--command CMD] [--port N] [--yes]
   generate  Write the deployment files and .create-deploy/manifest.json. Files changed by hand
             are never overwritten silently: generate refuses and lists them.
   check     Exit 1 when a generated file is stale, missing, obsolete or edited by hand (for CI).
@@ -27,9 +30,14 @@ Options:
   --dry-run      Print what generate would do (create, update, remove, keep, edited); write nothing.
   --force        Overwrite (or remove) generated files that were edited by hand.
   --yes          init without questions.
-  --preset NAME  init from a preset deployment.
+  --preset NAME  init from a preset: compose, systemd, compose-nodes, swarm, image-ci
+                 (deployment shapes), or bids-flux, dicom-pipeline, genui, mlops-api (examples).
   --name NAME    The project's name for init.
   --dir DIR      The folder init works in (default: the current folder).
+  --runtime R, --shape S, --port N|none, --command CMD, --database none|postgres,
+  --cache none|redis, --gpu, --registry ghcr.io|quay.io|docker.io|none,
+  --firewall none|ufw|firewalld|nftables
+                 Answer one of init's questions (--shape is a preset's shape).
   -h, --help     Show this help.
   --version      Print the version.
 
