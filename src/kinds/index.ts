@@ -5,6 +5,7 @@ import { dockerKind } from "./docker/index.js";
 import { docsKind } from "./docs/index.js";
 import { envKind } from "./env/index.js";
 import { firewallKind } from "./firewall/index.js";
+import { githubKind } from "./github/index.js";
 import { swarmKind } from "./swarm/index.js";
 import { systemdKind } from "./systemd/index.js";
 import type { ArtifactKind } from "./types.js";
@@ -16,6 +17,8 @@ export const kinds: readonly ArtifactKind[] = [
   systemdKind,
   composeKind,
   swarmKind,
+  // The drift check lists every file planned before it: keep it after every kind that writes files.
+  githubKind,
   // DEPLOY.md lists every other kind's files and sections, so it is planned last.
   docsKind,
 ];
