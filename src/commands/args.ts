@@ -38,7 +38,7 @@ const OPTIONS = {
   add: { ...ADD, ...HELP_FLAG },
   generate: { ...CONFIG, "dry-run": { type: "boolean" }, force: { type: "boolean" }, ...HELP_FLAG },
   check: { ...CONFIG, ...HELP_FLAG },
-  diff: { ...CONFIG, ...HELP_FLAG },
+  diff: { ...CONFIG, summary: { type: "boolean" }, base: { type: "string" }, ...HELP_FLAG },
   validate: { config: CONFIG.config, ...HELP_FLAG },
   // With no command, init's flags start the wizard non-interactively (`npx create-deploy --yes`).
   none: { ...INIT, ...HELP_FLAG, version: { type: "boolean" } },
@@ -77,7 +77,8 @@ export type Invocation =
   | { command: "init"; init: InitFlags }
   | { command: "add"; add: AddFlags }
   | { command: "generate"; config?: string; out?: string; dryRun: boolean; force: boolean }
-  | { command: "check" | "diff"; config?: string; out?: string }
+  | { command: "check"; config?: string; out?: string }
+  | { command: "diff"; config?: string; out?: string; summary: boolean; base?: string }
   | { command: "validate"; config?: string };
 
 type CommandName = keyof typeof OPTIONS;
@@ -182,8 +183,13 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
         ...locations(values, ["config", "out"]),
       };
     case "check":
-    case "diff":
       return { command: first, ...locations(values, ["config", "out"]) };
+    case "diff": {
+      const summary = values.summary === true;
+      const base = text(values, "base");
+      if (base !== undefined && !summary) throw new UsageError("--base is only read with --summary");
+      return { command: "diff", summary, ...(base === undefined ? {} : { base }), ...locations(values, ["config", "out"]) };
+    }
     case "validate":
       return { command: "validate", ...locations(values, ["config"]) };
   }

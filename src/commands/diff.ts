@@ -2,6 +2,7 @@
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import { blockedChanges, type PlannedChange } from "../write/index.js";
 import { type Context, EXIT_OK, prepare } from "./common.js";
+import { runDiffSummary } from "./summary.js";
 
 /** The patch for one change, or undefined when generate would leave the file as it is. */
 export function patchOf(change: PlannedChange): string | undefined {
@@ -14,9 +15,10 @@ export function patchOf(change: PlannedChange): string | undefined {
   });
 }
 
-export async function runDiff(ctx: Context, flags: { config?: string; out?: string }): Promise<number> {
+export async function runDiff(ctx: Context, flags: { config?: string; out?: string; summary?: boolean; base?: string }): Promise<number> {
   const prepared = await prepare(ctx, flags);
   if (typeof prepared === "number") return prepared;
+  if (flags.summary === true) return runDiffSummary(ctx, prepared, flags.base);
   const { plan, state } = prepared;
   for (const change of plan.changes) {
     const patch = patchOf(change);

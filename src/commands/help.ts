@@ -21,7 +21,8 @@ Commands:
   generate  Write the deployment files and .create-deploy/manifest.json. Files changed by hand
             are never overwritten silently: generate refuses and lists them.
   check     Exit 1 when a generated file is stale, missing, obsolete or edited by hand (for CI).
-  diff      Print what generate would change as a unified diff.
+  diff      Print what generate would change as a unified diff; with --summary, a short
+            Markdown account of the change for reviewers (ports opened, root, secrets…).
   validate  Check deploy.yaml and print its problems.
 
 Options:
@@ -29,6 +30,9 @@ Options:
   --out DIR      The output folder (default: the descriptor's folder).
   --dry-run      Print what generate would do (create, update, remove, keep, edited); write nothing.
   --force        Overwrite (or remove) generated files that were edited by hand.
+  --summary      diff: summarise the change instead (added, changed, removed files; risks).
+  --base FILE    diff --summary: the previous descriptor (default: as committed at git HEAD;
+                 an empty file means there was none).
   --yes          init without questions.
   --preset NAME  init from a preset: compose, systemd, compose-nodes, swarm, image-ci
                  (deployment shapes), or bids-flux, dicom-pipeline, genui, mlops-api (examples).
