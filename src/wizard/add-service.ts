@@ -2,8 +2,8 @@
 // yaml library's document model, so the person's comments, order and layout stay as they were.
 // The new service goes at the end of `services`; the secrets and volumes it needs are declared
 // beside the others (or in new sections placed where a person would put them).
-import { isMap, isScalar, type Document, type Pair, parseDocument, type YAMLMap } from "yaml";
-import type { Descriptor, Secret, Service, Volume } from "../model/descriptor.js";
+import { Document, isMap, isScalar, type Node, type Pair, parseDocument, type YAMLMap } from "yaml";
+import type { Descriptor, Port, Secret, Service, Volume } from "../model/descriptor.js";
 import type { Problem } from "../problems.js";
 import { IDENTIFIER } from "./answers.js";
 import { checkDescriptorText } from "./check-text.js";
@@ -63,6 +63,14 @@ function multiNodeExposure(d: Descriptor): "cluster" | "internal" {
   return Object.keys(d.nodes ?? {}).length > 1 && (d.cluster?.cidr ?? []).length > 0 ? "cluster" : "internal";
 }
 
+/** A data store's port: internal on one host; across nodes published to the cluster on a free host port. */
+function storePort(d: Descriptor, port: number, description: string): Port {
+  const exposure = multiNodeExposure(d);
+  if (exposure === "internal") return { port, exposure, description };
+  const published = suggestPort(d, port);
+  return { port, ...(published === port ? {} : { published }), exposure, description };
+}
+
 /** Pins a data store to one node (the swarm manager, else the first): it holds one copy of its data. */
 function placementOf(d: Descriptor): Pick<Service, "placement"> {
   const nodes = Object.entries(d.nodes ?? {});
@@ -110,7 +118,7 @@ function buildDatabase(d: Descriptor, name: string): Built {
       ...placementOf(d),
       image: POSTGRES_IMAGE,
       user: "postgres",
-      ports: [{ port: 5432, exposure: multiNodeExposure(d), description: "PostgreSQL" }],
+      ports: [storePort(d, 5432, "PostgreSQL")],
       environment: { POSTGRES_DB: db, POSTGRES_USER: db, PGDATA: "/var/lib/postgresql/data/pgdata" },
       secrets: [secret],
       mounts: [{ volume, target: "/var/lib/postgresql/data" }],
@@ -139,7 +147,7 @@ function buildCache(d: Descriptor, name: string): Built {
       image: REDIS_IMAGE,
       user: "redis",
       command: ["sh", "-c", `exec redis-server --appendonly yes --requirepass ${password}`],
-      ports: [{ port: 6379, exposure: multiNodeExposure(d), description: "Redis" }],
+      ports: [storePort(d, 6379, "Redis")],
       secrets: [secret],
       mounts: [{ volume, target: "/data" }],
       healthcheck: {
@@ -155,6 +163,14 @@ function buildCache(d: Descriptor, name: string): Built {
     volumes: { [volume]: { description: `Redis append-only file of ${name}` } },
     notes: [`Point your application at it: under its environment, add a host (e.g. REDIS_HOST: { hostOf: ${name} }) and list the secret ${secret}.`],
   };
+}
+
+/** The networks of the service whose image it runs; a worker, serving nothing, only the internal ones among them. */
+function networksOf(d: Descriptor, source: Service | undefined, web: boolean): Pick<Service, "networks"> {
+  const networks = source?.networks;
+  if (networks === undefined) return {};
+  const internal = networks.filter((name) => d.networks?.[name]?.internal === true);
+  return { networks: web || internal.length === 0 ? [...networks] : internal };
 }
 
 /** A process of the application: the image another service builds, or a build of its own. */
@@ -184,7 +200,7 @@ function buildProcess(d: Descriptor, request: ServiceRequest, project: Project):
       ...(sourceService?.environment === undefined ? {} : { environment: { ...sourceService.environment } }),
       ...(sourceService?.secrets === undefined ? {} : { secrets: [...sourceService.secrets] }),
       ...(healthcheck === undefined ? {} : { healthcheck }),
-      ...(sourceService?.networks === undefined ? {} : { networks: [...sourceService.networks] }),
+      ...networksOf(d, sourceService, web),
       ...(sourceService?.restart === undefined ? {} : { restart: sourceService.restart }),
     },
     secrets: {},
@@ -195,37 +211,132 @@ function buildProcess(d: Descriptor, request: ServiceRequest, project: Project):
 
 const SECTION_ORDER = ["name", "description", "registry", "cluster", "nodes", "services", "secrets", "volumes", "networks", "environments", "targets"];
 
-/** The top-level map `key`, made (after the sections that precede it) when missing. */
-function sectionOf(doc: Document, key: string): YAMLMap {
-  const root = doc.contents as YAMLMap;
-  const existing = root.get(key, true);
-  if (isMap(existing)) return existing;
-  const pair = doc.createPair(key, {}) as Pair<unknown, YAMLMap>;
-  const rank = SECTION_ORDER.indexOf(key);
-  let at = root.items.length;
-  root.items.forEach((item, index) => {
-    const name = isScalar(item.key) ? String(item.key.value) : "";
-    const itemRank = SECTION_ORDER.indexOf(name);
-    if (itemRank !== -1 && itemRank > rank && at === root.items.length) at = index;
-  });
-  // A new section is laid out like its neighbours: apart from them when they are apart.
-  const spaced = root.items.some((item, index) => index > 0 && isScalar(item.key) && item.key.spaceBefore === true);
-  if (spaced && isScalar(pair.key)) pair.key.spaceBefore = true;
-  root.items.splice(at, 0, pair);
-  const made = pair.value;
-  if (!isMap(made)) throw new Error(`could not make the ${key} section`);
-  return made;
+/*
+ * The edits are found with the yaml library's document model (which map, which entry, where
+ * it ends) and made as insertions into the person's text, so every byte they wrote (comments,
+ * blank lines, quoting, flow style) stays exactly as it was. Only the new entries are printed
+ * by the library.
+ */
+
+function lineStart(text: string, offset: number): number {
+  return text.lastIndexOf("\n", offset - 1) + 1;
 }
 
-/** Adds `name: value` at the end of `map`, spaced like the entries already there. */
-function appendEntry(doc: Document, map: YAMLMap, name: string, value: unknown, depth: number): void {
-  const pair = doc.createPair(name, value);
-  const spaced = map.items.some((item, index) => index > 0 && isScalar(item.key) && item.key.spaceBefore === true);
-  if (spaced && isScalar(pair.key)) pair.key.spaceBefore = true;
-  if (isMap(pair.value)) layOutLists(pair.value, depth + 1);
-  // A map written inline ({}) cannot take block entries; open it.
-  map.flow = false;
-  map.items.push(pair);
+function columnOf(text: string, offset: number): number {
+  return offset - lineStart(text, offset);
+}
+
+/** The offset just past the line holding `offset - 1` (past its newline, or the end of the text). */
+function endOfLine(text: string, offset: number): number {
+  const newline = text.indexOf("\n", Math.max(offset - 1, 0));
+  return newline === -1 ? text.length : newline + 1;
+}
+
+/** `name: value` printed as a block at `indent` columns, each line ending in a newline. */
+function entryText(name: string, value: unknown, indent: number): string {
+  const doc = new Document({ [name]: value });
+  if (isMap(doc.contents)) layOutLists(doc.contents, indent / 2);
+  const pad = " ".repeat(indent);
+  return doc
+    .toString(TO_STRING_OPTIONS)
+    .split("\n")
+    .map((line) => (line === "" ? line : pad + line))
+    .join("\n");
+}
+
+function rootOf(text: string): YAMLMap {
+  const doc = parseDocument(text);
+  if (!isMap(doc.contents)) throw new Error("deploy.yaml is not a map");
+  return doc.contents;
+}
+
+function keyName(pair: Pair): string {
+  return isScalar(pair.key) ? String(pair.key.value) : "";
+}
+
+/** Whether entries after the first are set apart by a blank line. */
+function isSpaced(text: string, map: YAMLMap): boolean {
+  return map.items.slice(1).some((pair) => {
+    const key = pair.key as Node | null;
+    if (key?.range == null) return false;
+    const start = lineStart(text, key.range[0]);
+    // The line before this entry (or before the comments that head it) is blank.
+    let cursor = start;
+    while (cursor > 0) {
+      const previous = lineStart(text, cursor - 1);
+      const line = text.slice(previous, cursor - 1);
+      if (line.trim() === "") return true;
+      if (!line.trim().startsWith("#")) return false;
+      cursor = previous;
+    }
+    return false;
+  });
+}
+
+/** Where a new entry of a block map goes: after its last entry and the comments indented under it. */
+function endOfBlockMap(text: string, map: YAMLMap, indent: number): number {
+  const last = map.items[map.items.length - 1];
+  const value = last?.value as Node | null | undefined;
+  const key = last?.key as Node | null | undefined;
+  const end = value?.range?.[1] ?? key?.range?.[1] ?? map.range?.[1] ?? text.length;
+  let offset = endOfLine(text, end);
+  for (;;) {
+    const next = text.indexOf("\n", offset);
+    const line = text.slice(offset, next === -1 ? text.length : next);
+    const indented = line.length - line.trimStart().length;
+    if (line.trim() === "" || indented < indent || !line.trim().startsWith("#")) break;
+    offset = next === -1 ? text.length : next + 1;
+  }
+  return offset;
+}
+
+/** Adds `name: value` at the end of the top-level map `section`, making the section when missing. */
+function appendToSection(text: string, section: string, name: string, value: unknown): string {
+  const root = rootOf(text);
+  const pair = root.items.find((item) => keyName(item) === section);
+  const sectionsSpaced = isSpaced(text, root);
+  if (pair === undefined) {
+    // A new section, before the first one that follows it in the usual order, above that one's comments.
+    const rank = SECTION_ORDER.indexOf(section);
+    const next = root.items.find((item) => SECTION_ORDER.indexOf(keyName(item)) > rank);
+    const block = `${section}:\n${entryText(name, value, 2)}`;
+    const nextKey = next?.key as Node | null | undefined;
+    if (nextKey?.range == null) {
+      const body = text.endsWith("\n") ? text : `${text}\n`;
+      return `${body}${sectionsSpaced ? "\n" : ""}${block}`;
+    }
+    let at = lineStart(text, nextKey.range[0]);
+    while (at > 0) {
+      const previous = lineStart(text, at - 1);
+      if (!text.slice(previous, at - 1).trim().startsWith("#")) break;
+      at = previous;
+    }
+    return `${text.slice(0, at)}${block}${sectionsSpaced ? "\n" : ""}${text.slice(at)}`;
+  }
+  const map = pair.value;
+  const sectionKey = pair.key as Node;
+  const keyColumn = columnOf(text, sectionKey.range?.[0] ?? 0);
+  if (!isMap(map) || map.flow === true || map.items.length === 0) {
+    // `section: {}` (or empty): the section's value becomes a block holding the new entry.
+    const from = (map as Node | null)?.range?.[0];
+    const to = (map as Node | null)?.range?.[1];
+    const entries = { ...(isMap(map) ? (map.toJSON() as Record<string, unknown>) : {}), [name]: value };
+    const body = Object.entries(entries)
+      .map(([k, v]) => entryText(k, v, keyColumn + 2))
+      .join("");
+    if (from === undefined || to === undefined) {
+      const at = endOfLine(text, sectionKey.range?.[1] ?? 0);
+      return `${text.slice(0, at)}${body}${text.slice(at)}`;
+    }
+    const lineEnd = endOfLine(text, to);
+    const rest = text.slice(to, lineEnd).replace(/\n$/, "");
+    return `${text.slice(0, from).replace(/[ \t]+$/, "")}${rest}\n${body}${text.slice(lineEnd)}`;
+  }
+  const firstKey = map.items[0]?.key as Node | null | undefined;
+  const indent = firstKey?.range == null ? keyColumn + 2 : columnOf(text, firstKey.range[0]);
+  const at = endOfBlockMap(text, map, indent);
+  const prefix = at === text.length && !text.endsWith("\n") ? "\n" : "";
+  return `${text.slice(0, at)}${prefix}${isSpaced(text, map) ? "\n" : ""}${entryText(name, value, indent)}${text.slice(at)}`;
 }
 
 export function insertService(text: string, request: ServiceRequest, project: Project): Insertion {
@@ -251,17 +362,15 @@ export function insertService(text: string, request: ServiceRequest, project: Pr
     }
   }
 
-  const doc = parseDocument(text);
-  appendEntry(doc, sectionOf(doc, "services"), request.name, built.service, 1);
-  for (const [name, secret] of Object.entries(built.secrets)) appendEntry(doc, sectionOf(doc, "secrets"), name, secret, 1);
-  for (const [name, volume] of Object.entries(built.volumes)) appendEntry(doc, sectionOf(doc, "volumes"), name, volume, 1);
+  let after = appendToSection(text, "services", request.name, built.service);
+  for (const [name, secret] of Object.entries(built.secrets)) after = appendToSection(after, "secrets", name, secret);
+  for (const [name, volume] of Object.entries(built.volumes)) after = appendToSection(after, "volumes", name, volume);
   const notes = [...built.notes];
   if (!hasContainerTarget(d)) {
-    appendEntry(doc, sectionOf(doc, "targets"), "compose", {}, 1);
+    after = appendToSection(after, "targets", "compose", {});
     notes.push("targets.compose was added: the new service runs in a container beside the systemd units");
   }
 
-  const after = doc.toString(TO_STRING_OPTIONS);
   const check = checkDescriptorText(after);
   if (!check.ok) return { ok: false, problems: check.problems };
   return { ok: true, text: after, notes };

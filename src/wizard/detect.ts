@@ -70,7 +70,8 @@ function requirementNames(text: string): string[] {
 
 /** Dependencies listed in pyproject.toml (`dependencies = [ "fastapi>=0.110", … ]`). */
 function pyprojectDependencies(text: string): string[] {
-  const block = /^\s*dependencies\s*=\s*\[([\s\S]*?)\]/m.exec(text);
+  // Up to the `]` that closes the list, not one inside a quoted "pkg[extra]".
+  const block = /^\s*dependencies\s*=\s*\[((?:[^\]"']|"[^"]*"|'[^']*')*)\]/m.exec(text);
   if (!block?.[1]) return [];
   const quoted = [...block[1].matchAll(/["']([^"']+)["']/g)].map((m) => m[1] ?? "");
   return requirementNames(quoted.join("\n"));
