@@ -7,7 +7,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import fc from "fast-check";
-import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { envFileEntries } from "../src/model/derive.js";
 import {
@@ -24,32 +23,19 @@ import {
   contentOf,
   descriptorOf,
   generate,
+  generateExample,
   interpolate,
   NASTY,
+  serviceIn,
   variationArb,
   type Generated,
 } from "./support/containers.js";
-
-const examples = join(import.meta.dirname, "..", "examples");
-
-function example(name: string): Generated {
-  const generated = generate(parse(readFileSync(join(examples, name, "deploy.yaml"), "utf8")));
-  if (generated.problems.length > 0)
-    throw new Error(generated.problems.map((p) => `${p.pointer}: ${p.message}`).join("\n"));
-  return generated;
-}
 
 type Mapping = Record<string, unknown>;
 
 function model(generated: Generated, ...paths: string[]): Mapping {
   const [first, ...rest] = paths.map((path) => parseCompose(contentOf(generated, path)).data);
   return mergeComposeFiles(first, rest) as Mapping;
-}
-
-function serviceIn(compose: Mapping, name: string): Mapping {
-  const service = (compose["services"] as Record<string, Mapping>)[name];
-  if (!service) throw new Error(`no service ${name}`);
-  return service;
 }
 
 function composeFiles(generated: Generated): string[] {
@@ -91,13 +77,13 @@ function envFileVariables(
 
 describe("compose files of the examples", () => {
   it("genui: a base file and one overlay per node, each valid alone and merged", async () => {
-    const genui = example("genui");
+    const genui = generateExample("genui");
     expect(composeFiles(genui).sort()).toEqual(["compose.gpu-node.yaml", "compose.main.yaml", "compose.yaml"]);
     await expectFilesPass(genui, "genui");
   });
 
   it("mlops-api: one compose file, its public port bound to 0.0.0.0", async () => {
-    const mlops = example("mlops-api");
+    const mlops = generateExample("mlops-api");
     expect(composeFiles(mlops)).toEqual(["compose.yaml"]);
     await expectFilesPass(mlops, "mlops-api");
     const api = serviceIn(model(mlops, "compose.yaml"), "api");
@@ -107,7 +93,7 @@ describe("compose files of the examples", () => {
   });
 
   it("genui base: services reach each other by name and publish nothing", () => {
-    const base = model(example("genui"), "compose.yaml");
+    const base = model(generateExample("genui"), "compose.yaml");
     for (const [name, service] of Object.entries(base["services"] as Record<string, Mapping>)) {
       expect(service["ports"], name).toBeUndefined();
     }
@@ -117,7 +103,7 @@ describe("compose files of the examples", () => {
   });
 
   it("genui main node: PostgreSQL and Redis published on the node's address only, nginx on every address", () => {
-    const main = model(example("genui"), "compose.yaml", "compose.main.yaml");
+    const main = model(generateExample("genui"), "compose.yaml", "compose.main.yaml");
     expect(serviceIn(main, "db")["ports"]).toEqual([
       { target: 5432, published: 5432, host_ip: "192.168.50.10", protocol: "tcp" },
     ]);
@@ -133,7 +119,7 @@ describe("compose files of the examples", () => {
   });
 
   it("genui GPU node: the worker reaches PostgreSQL and Redis at the main node's address and reserves a GPU", () => {
-    const gpu = model(example("genui"), "compose.yaml", "compose.gpu-node.yaml");
+    const gpu = model(generateExample("genui"), "compose.yaml", "compose.gpu-node.yaml");
     const worker = serviceIn(gpu, "worker-gpu");
     expect(worker["environment"]).toMatchObject({ DATABASE_HOST: "192.168.50.10", REDIS_HOST: "192.168.50.10" });
     expect(worker["deploy"]).toEqual({
@@ -145,7 +131,7 @@ describe("compose files of the examples", () => {
   });
 
   it("genui: secure defaults, health-gated dependencies, restart policy, MTU and the NFS volume", () => {
-    const base = model(example("genui"), "compose.yaml");
+    const base = model(generateExample("genui"), "compose.yaml");
     for (const [name, service] of Object.entries(base["services"] as Record<string, Mapping>)) {
       expect(service["security_opt"], name).toEqual(["no-new-privileges:true"]);
       expect(service["cap_drop"], name).toEqual(["ALL"]);
@@ -172,14 +158,14 @@ describe("compose files of the examples", () => {
   });
 
   it("genui: the workers turn off the web image's HTTP probe, which would find no server in them", () => {
-    const base = model(example("genui"), "compose.yaml");
+    const base = model(generateExample("genui"), "compose.yaml");
     expect(serviceIn(base, "worker")["healthcheck"]).toEqual({ disable: true });
     expect(serviceIn(base, "worker-gpu")["healthcheck"]).toEqual({ disable: true });
     expect((serviceIn(base, "web")["healthcheck"] as Mapping)["test"]).toContain("CMD");
   });
 
   it("genui: user mapping, secrets as files and their _FILE variables", () => {
-    const base = model(example("genui"), "compose.yaml");
+    const base = model(generateExample("genui"), "compose.yaml");
     const web = serviceIn(base, "web");
     expect(web["user"]).toBe("${HOST_UID?set it in the env file}:${HOST_GID?set it in the env file}");
     expect(web["secrets"]).toEqual(["django-secret-key", "postgres-password", "redis-password"]);
@@ -192,7 +178,7 @@ describe("compose files of the examples", () => {
   });
 
   it("genui: each env file selects its profile, and every variable of every service resolves from it", () => {
-    const genui = example("genui");
+    const genui = generateExample("genui");
     const base = model(genui, "compose.yaml");
     for (const environment of ["prod", "debug", "quickstart"]) {
       const variables = envFileVariables(genui, environment);
@@ -214,7 +200,7 @@ describe("compose files of the examples", () => {
   });
 
   it("genui: `$` in commands is escaped, so the shell inside the container sees it", () => {
-    const redis = serviceIn(model(example("genui"), "compose.yaml"), "redis");
+    const redis = serviceIn(model(generateExample("genui"), "compose.yaml"), "redis");
     const command = (redis["command"] as string[]).map((arg) => interpolate(arg, {}));
     expect(command).toEqual([
       "sh",

@@ -23,22 +23,15 @@ import {
   contentOf,
   descriptorOf,
   generate,
+  generateExample,
   interpolate,
   NASTY,
+  serviceIn,
   variationArb,
   type Generated,
 } from "./support/containers.js";
 
 type Mapping = Record<string, unknown>;
-
-const examples = join(import.meta.dirname, "..", "examples");
-
-function example(name: string): Generated {
-  const generated = generate(parse(readFileSync(join(examples, name, "deploy.yaml"), "utf8")));
-  if (generated.problems.length > 0)
-    throw new Error(generated.problems.map((p) => `${p.pointer}: ${p.message}`).join("\n"));
-  return generated;
-}
 
 function siblingsOf(generated: Generated): Record<string, string> {
   return Object.fromEntries([...generated.files.values()].map((f) => [f.path, f.content]));
@@ -46,12 +39,6 @@ function siblingsOf(generated: Generated): Record<string, string> {
 
 function stackOf(generated: Generated, path = "stack.yaml"): Mapping {
   return parseCompose(contentOf(generated, path)).data as Mapping;
-}
-
-function service(document: Mapping, name: string): Mapping {
-  const found = (document["services"] as Record<string, Mapping>)[name];
-  if (!found) throw new Error(`no service ${name}`);
-  return found;
 }
 
 /** Every stack through `docker stack config`, compose files through the schema, scripts through shellcheck. */
@@ -94,7 +81,7 @@ async function dockerStackConfig(content: string, env: Record<string, string> = 
 
 describe("bids-flux", () => {
   it("generates a stack, a compose file for Mercure and the two scripts, all passing their checkers", async () => {
-    const bids = example("bids-flux");
+    const bids = generateExample("bids-flux");
     const kinds = [...bids.files.values()].filter(
       (f) => ["swarm-stack", "compose", "shell"].includes(f.kind) && !f.path.startsWith("firewall/"),
     );
@@ -109,9 +96,9 @@ describe("bids-flux", () => {
   });
 
   it("pins each service by node hostname, with replicas, update and rollback settings and limits", () => {
-    const stack = stackOf(example("bids-flux"));
+    const stack = stackOf(generateExample("bids-flux"));
     expect(Object.keys(stack["services"] as Mapping)).toEqual(["db", "api", "pipeline"]);
-    const api = service(stack, "api");
+    const api = serviceIn(stack, "api");
     expect(api["deploy"]).toEqual({
       mode: "replicated",
       replicas: 2,
@@ -121,43 +108,43 @@ describe("bids-flux", () => {
       restart_policy: { condition: "any", delay: "5s" },
       resources: { limits: { cpus: "1", memory: "1g" } },
     });
-    expect((service(stack, "pipeline")["deploy"] as Mapping)["placement"]).toEqual({
+    expect((serviceIn(stack, "pipeline")["deploy"] as Mapping)["placement"]).toEqual({
       constraints: ["node.hostname == bids-proc"],
     });
     // Two copies of a database on one data directory would corrupt it: the old task stops first.
-    expect((service(stack, "db")["deploy"] as Mapping)["update_config"]).toMatchObject({ order: "stop-first" });
-    expect(((service(stack, "pipeline")["deploy"] as Mapping)["resources"] as Mapping)["reservations"]).toEqual({
+    expect((serviceIn(stack, "db")["deploy"] as Mapping)["update_config"]).toMatchObject({ order: "stop-first" });
+    expect(((serviceIn(stack, "pipeline")["deploy"] as Mapping)["resources"] as Mapping)["reservations"]).toEqual({
       cpus: "4",
       memory: "16g",
     });
   });
 
   it("reads external secrets through long-form targets, readable by the service's own user", () => {
-    const stack = stackOf(example("bids-flux"));
+    const stack = stackOf(generateExample("bids-flux"));
     expect(stack["secrets"]).toEqual({
       "db-password": { external: true },
       "api-secret-key": { external: true },
       "mercure-publisher-jwt": { external: true },
     });
-    expect(service(stack, "db")["secrets"]).toEqual([
+    expect(serviceIn(stack, "db")["secrets"]).toEqual([
       { source: "db-password", target: "postgres_password", uid: "999", gid: "999", mode: 0o400 },
     ]);
-    expect((service(stack, "api")["secrets"] as Mapping[])[0]).toEqual({
+    expect((serviceIn(stack, "api")["secrets"] as Mapping[])[0]).toEqual({
       source: "db-password",
       target: "db_password",
       uid: "10001",
       gid: "10001",
       mode: 0o400,
     });
-    expect(contentOf(example("bids-flux"), "stack.yaml")).toContain("mode: 0o400");
-    expect(service(stack, "api")["environment"]).toMatchObject({
+    expect(contentOf(generateExample("bids-flux"), "stack.yaml")).toContain("mode: 0o400");
+    expect(serviceIn(stack, "api")["environment"]).toMatchObject({
       DB_HOST: "db",
       DB_PASSWORD_FILE: "/run/secrets/db_password",
     });
   });
 
   it("puts every service on the encrypted attachable overlay, and the database only on an internal one", () => {
-    const stack = stackOf(example("bids-flux"));
+    const stack = stackOf(generateExample("bids-flux"));
     expect((stack["networks"] as Mapping)["bids-net"]).toEqual({
       name: "bids-net",
       driver: "overlay",
@@ -169,24 +156,24 @@ describe("bids-flux", () => {
       internal: true,
       driver_opts: { encrypted: "true" },
     });
-    expect(service(stack, "db")["networks"]).toEqual(["data_internal"]);
-    expect(service(stack, "api")["networks"]).toEqual(["bids-net", "data_internal"]);
+    expect(serviceIn(stack, "db")["networks"]).toEqual(["data_internal"]);
+    expect(serviceIn(stack, "api")["networks"]).toEqual(["bids-net", "data_internal"]);
   });
 
   it("leaves out what swarm ignores: depends_on, restart, security_opt", () => {
-    const stack = stackOf(example("bids-flux"));
+    const stack = stackOf(generateExample("bids-flux"));
     for (const name of ["db", "api", "pipeline"]) {
       for (const key of ["depends_on", "restart", "security_opt", "privileged"])
-        expect(service(stack, name)[key], `${name}.${key}`).toBeUndefined();
-      expect(service(stack, name)["cap_drop"]).toEqual(["ALL"]);
+        expect(serviceIn(stack, name)[key], `${name}.${key}`).toBeUndefined();
+      expect(serviceIn(stack, name)["cap_drop"]).toEqual(["ALL"]);
     }
   });
 
   it("runs Mercure beside the stack on the overlay network, its port bound to the data server", () => {
-    const mercure = parseCompose(contentOf(example("bids-flux"), "compose.mercure.yaml")).data as Mapping;
+    const mercure = parseCompose(contentOf(generateExample("bids-flux"), "compose.mercure.yaml")).data as Mapping;
     expect(mercure["name"]).toBe("bids-flux-mercure");
     expect(mercure["networks"]).toEqual({ "bids-net": { external: true, name: "bids-net" } });
-    expect(service(mercure, "mercure")["ports"]).toEqual([
+    expect(serviceIn(mercure, "mercure")["ports"]).toEqual([
       { target: 3000, published: 3000, host_ip: "172.30.10.21", protocol: "tcp" },
     ]);
     expect(mercure["secrets"]).toEqual({
@@ -196,7 +183,7 @@ describe("bids-flux", () => {
   });
 
   it("tells how to create the swarm, the secrets and deploy, and why Mercure is outside", () => {
-    const deploy = contentOf(example("bids-flux"), "DEPLOY.md");
+    const deploy = contentOf(generateExample("bids-flux"), "DEPLOY.md");
     for (const line of [
       "docker swarm init --advertise-addr 172.30.10.21 --data-path-port 7789",
       "docker swarm join --advertise-addr 172.30.10.22 --token TOKEN 172.30.10.21:2377",
@@ -213,11 +200,11 @@ describe("bids-flux", () => {
   });
 
   it("docker's own loader reads the stack's values as written", async () => {
-    const read = await dockerStackConfig(contentOf(example("bids-flux"), "stack.yaml"), { IMAGE_TAG: "1.4.0" });
+    const read = await dockerStackConfig(contentOf(generateExample("bids-flux"), "stack.yaml"), { IMAGE_TAG: "1.4.0" });
     if (!read) return expectClean({ tool: "docker", skipped: "docker CLI is not installed", findings: [] });
-    expect(service(read, "api")["image"]).toBe("ghcr.io/bids-lab/bids-flux-api:1.4.0");
-    expect(service(read, "api")["user"]).toBe("10001:10001");
-    expect((service(read, "api")["environment"] as Mapping)["MERCURE_URL"]).toBe("http://mercure/.well-known/mercure");
+    expect(serviceIn(read, "api")["image"]).toBe("ghcr.io/bids-lab/bids-flux-api:1.4.0");
+    expect(serviceIn(read, "api")["user"]).toBe("10001:10001");
+    expect((serviceIn(read, "api")["environment"] as Mapping)["MERCURE_URL"]).toBe("http://mercure/.well-known/mercure");
   });
 });
 
@@ -251,7 +238,7 @@ describe("what swarm cannot do is refused at validation", () => {
     expect(beside.problems).toEqual([]);
     await expectFilesPass(beside, "gpu beside");
     expect(
-      service(parseCompose(contentOf(beside, "compose.trainer.yaml")).data as Mapping, "trainer")["deploy"],
+      serviceIn(parseCompose(contentOf(beside, "compose.trainer.yaml")).data as Mapping, "trainer")["deploy"],
     ).toEqual({
       resources: { reservations: { devices: [{ driver: "nvidia", count: 1, capabilities: ["gpu"] }] } },
     });
@@ -311,13 +298,13 @@ describe("placement, configs and environments", () => {
     expect(generated.problems).toEqual([]);
     await expectFilesPass(generated, "placement", { scripts: false });
     const stack = stackOf(generated);
-    expect((service(stack, "web")["deploy"] as Mapping)["placement"]).toEqual({
+    expect((serviceIn(stack, "web")["deploy"] as Mapping)["placement"]).toEqual({
       constraints: ["node.labels.role.web == true"],
     });
-    expect((service(stack, "pair")["deploy"] as Mapping)["placement"]).toEqual({
+    expect((serviceIn(stack, "pair")["deploy"] as Mapping)["placement"]).toEqual({
       constraints: ["node.hostname != beta-host"],
     });
-    expect((service(stack, "everywhere")["deploy"] as Mapping)["placement"]).toBeUndefined();
+    expect((serviceIn(stack, "everywhere")["deploy"] as Mapping)["placement"]).toBeUndefined();
     const deploy = contentOf(generated, "DEPLOY.md");
     expect(deploy).toContain("docker node update --label-add role.web=true alpha-host");
     expect(deploy).toContain("docker node update --label-add role.web=true beta-host");
@@ -339,11 +326,11 @@ describe("placement, configs and environments", () => {
     expect(generated.problems).toEqual([]);
     const stack = stackOf(generated);
     expect(stack["configs"]).toEqual({ "conf-site-1-conf": { file: "./conf/site $$1.conf" } });
-    expect(service(stack, "proxy")["configs"]).toEqual([
+    expect(serviceIn(stack, "proxy")["configs"]).toEqual([
       { source: "conf-site-1-conf", target: "/etc/nginx/conf.d/site.conf", mode: 0o444 },
     ]);
-    expect(service(stack, "proxy")["volumes"]).toEqual([{ type: "tmpfs", target: "/tmp" }]);
-    expect(service(stack, "proxy")["read_only"]).toBe(true);
+    expect(serviceIn(stack, "proxy")["volumes"]).toEqual([{ type: "tmpfs", target: "/tmp" }]);
+    expect(serviceIn(stack, "proxy")["read_only"]).toBe(true);
     expectClean(
       await checkSwarmStack(contentOf(generated, "stack.yaml"), { siblings: { "conf/site $1.conf": "server {}\n" } }),
     );
@@ -365,7 +352,7 @@ describe("placement, configs and environments", () => {
       ["prod", "warning"],
       ["staging", "debug"],
     ] as const) {
-      const env = service(stackOf(generated, `stack.${environment}.yaml`), "api")["environment"] as Record<
+      const env = serviceIn(stackOf(generated, `stack.${environment}.yaml`), "api")["environment"] as Record<
         string,
         string
       >;
@@ -388,7 +375,7 @@ describe("injection: the stack's literal values round-trip through docker's load
     expect(generated.problems).toEqual([]);
     const read = await dockerStackConfig(contentOf(generated, "stack.yaml"));
     if (!read) return expectClean({ tool: "docker", skipped: "docker CLI is not installed", findings: [] });
-    const app = service(read, "app");
+    const app = serviceIn(read, "app");
     expect(app["command"]).toEqual(["sh", "-c", ...values, "it's \\ok"]);
     const env = app["environment"] as Record<string, string | null>;
     values.forEach((value, i) => expect(env[`V${i}`] ?? "", `V${i}`).toBe(value));
@@ -472,7 +459,7 @@ describe("create-secrets.sh against a stand-in docker", () => {
   beforeAll(() => {
     docker = new FakeDocker();
     out = mkdtempSync(join(tmpdir(), "create-deploy-swarm-out-"));
-    writeOutput(example("bids-flux"), out);
+    writeOutput(generateExample("bids-flux"), out);
   });
   afterAll(() => {
     docker.remove();
@@ -608,7 +595,7 @@ describe("variations (property-based)", () => {
 
 describe("the scripts stay runnable as generated", () => {
   it("are executable bash scripts with strict mode", () => {
-    const bids = example("bids-flux");
+    const bids = generateExample("bids-flux");
     for (const path of ["create-secrets.sh", "preflight.sh"]) {
       const content = contentOf(bids, path);
       expect(content.startsWith("#!/usr/bin/env bash\n")).toBe(true);

@@ -1,8 +1,10 @@
 // Shared by the compose and swarm tests: running the pipeline on a descriptor given as an
 // object, reading compose interpolation the way compose does, and fast-check arbitraries
 // of container deployments full of characters that need escaping.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import fc from "fast-check";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { kinds } from "../../src/kinds/index.js";
 import { parseDescriptor } from "../../src/load.js";
 import type { Descriptor } from "../../src/model/descriptor.js";
@@ -24,6 +26,21 @@ export function generate(value: unknown): Generated {
   if (!result.descriptor) return { problems: result.problems, files: new Map() };
   const files = renderFiles(planFiles(result.descriptor), { descriptorFile: "deploy.yaml" });
   return { problems: [], descriptor: result.descriptor, files: new Map(files.map((f) => [f.path, f])) };
+}
+
+/** The committed example `name`, generated; its descriptor must be valid. */
+export function generateExample(name: string): Generated {
+  const text = readFileSync(join(import.meta.dirname, "..", "..", "examples", name, "deploy.yaml"), "utf8");
+  const generated = generate(parse(text));
+  if (generated.problems.length > 0) throw new Error(generated.problems.map((p) => `${p.pointer}: ${p.message}`).join("\n"));
+  return generated;
+}
+
+/** Service `name` of a parsed compose or stack file. */
+export function serviceIn(document: Record<string, unknown>, name: string): Record<string, unknown> {
+  const service = (document["services"] as Record<string, Record<string, unknown>>)[name];
+  if (!service) throw new Error(`no service ${name}`);
+  return service;
 }
 
 export function contentOf(generated: Generated, path: string): string {
