@@ -275,6 +275,16 @@ describe("plop's init generator, driven through its answer bypass", () => {
     expect(listTree(dir)).toEqual(Object.keys(FLASK_APP).sort());
   });
 
+  it("notes a server missing from the requirements, and a start script not in the repository", async () => {
+    const flask = tempDir({ "requirements.txt": "flask\n", "app.py": "" });
+    const session = createSession({ dir: flask, io: recordingIo().io });
+    const draft = api.draftOf(session, { name: "demo" });
+    expect(draft.ok && draft.notes).toEqual(["add gunicorn to your requirements: the command runs it"]);
+    const empty = createSession({ dir: tempDir(), io: recordingIo().io });
+    const plain = api.draftOf(empty, { name: "demo" });
+    expect(plain.ok && plain.notes).toEqual(["./start.sh is not in the repository yet: add it (executable), or change the command in deploy.yaml"]);
+  });
+
   it("refuses a bad answer through the bypass with the question's own message", async () => {
     const session = createSession({ dir: tempDir(FLASK_APP), io: recordingIo().io });
     const generator = (await loadPlop(session)).getGenerator("init");

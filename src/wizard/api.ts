@@ -1,12 +1,14 @@
 // What generators/plopfile.js builds its generators from: the questions in the form plop's
 // prompt library reads, and the actions that write deploy.yaml and generate. Nothing here
 // loads plop or a prompt library; the plopfile is loaded by them.
+import { existsSync } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runGenerate } from "../commands/generate.js";
 import { printProblems } from "../commands/common.js";
 import { resolveConfigPath } from "../pipeline.js";
-import { parsePort, splitCommand } from "./answers.js";
+import { type InitAnswers, joinCommand, parsePort, splitCommand } from "./answers.js";
+import { guessCommand } from "./detect.js";
 import { checkDescriptorText } from "./check-text.js";
 import { defaultWebPort, insertService, SERVICE_KIND_TITLES, SERVICE_KINDS, type ServiceKind, suggestServiceName } from "./add-service.js";
 import { draftFromAnswers, draftFromExample, type DraftResult, nextSteps, writeDescriptorFile } from "./init.js";
@@ -53,7 +55,20 @@ export function draftOf(session: WizardSession, answers: RawAnswers): DraftResul
     const problem = { file: "deploy.yaml", pointer: "", line: 1, col: 1, message: `${resolved.question}: ${resolved.message}` };
     return { ok: false, problems: [problem] };
   }
-  return draftFromAnswers(resolved.answers, session.project, session.schemaReference);
+  const draft = draftFromAnswers(resolved.answers, session.project, session.schemaReference);
+  return draft.ok ? { ...draft, notes: [...draft.notes, ...commandNotes(session, resolved.answers)] } : draft;
+}
+
+/** What the person should know about the command: a server the guess needs, a script not there yet. */
+function commandNotes(session: WizardSession, answers: InitAnswers): string[] {
+  const notes: string[] = [];
+  const guess = guessCommand(session.dir, session.project, answers.runtime, answers.shape, answers.name, answers.port);
+  if (guess.note !== undefined && joinCommand(guess.command) === joinCommand(answers.command)) notes.push(guess.note);
+  const program = answers.command[0];
+  if (program !== undefined && program.startsWith("./") && !existsSync(join(session.dir, program))) {
+    notes.push(`${program} is not in the repository yet: add it (executable), or change the command in deploy.yaml`);
+  }
+  return notes;
 }
 
 function previewOf(session: WizardSession, answers: RawAnswers): string {
