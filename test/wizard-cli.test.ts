@@ -262,6 +262,19 @@ describe("create-deploy add", () => {
     await checkGeneratedTree(dir);
   });
 
+  it.each([
+    ["dicom-pipeline", "database"],
+    ["genui", "database"],
+    ["bids-flux", "cache"],
+  ])("adds a %s's %s whose regenerated files pass every checker", { timeout: SLOW }, async (example, kind) => {
+    const dir = tempDir({ "deploy.yaml": readFileSync(join(REPO, "examples", example, "deploy.yaml"), "utf8") });
+    const run = await runCli(["add", "--yes", "--type", kind, "--name", "extra"], dir);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(await runCli(["check"], dir)).toMatchObject({ code: 0 });
+    await checkGeneratedTree(dir);
+  });
+
   it("needs --type with --yes, and a terminal without it; refuses a name in use", async () => {
     const dir = tempDir({ "deploy.yaml": COMMENTED });
     expect(await runCli(["add", "--yes"], dir)).toMatchObject({ code: 2, stderr: expect.stringContaining("--type") });
@@ -294,6 +307,26 @@ describe("create-deploy add", () => {
     expect(modules).toMatch(/inquirer/);
     const services = (parseDocument(readFileSync(join(dir, "deploy.yaml"), "utf8")).toJS() as { services: Record<string, unknown> }).services;
     expect(services.worker).toMatchObject({ type: "worker", imageOf: "web", command: ["celery", "-A", "shop", "worker"] });
+  });
+});
+
+describe("the plopfile under plop's own command line", () => {
+  it("runs init from the built package, answers given as plop's bypass arguments", { timeout: SLOW }, async () => {
+    const dir = tempDir(FLASK_APP);
+    const plop = join(REPO, "node_modules", "plop", "bin", "plop.js");
+    const answers = ["shop", "python", "compose", "8000", "gunicorn app:app --bind 0.0.0.0:8000", "none", "redis", "no", "none", "nftables", "yes"];
+    const run = spawnSync(process.execPath, [plop, "--plopfile", join(REPO, "generators", "plopfile.js"), "--dest", dir, "init", ...answers], {
+      cwd: dir,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 120_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const descriptor = parseDocument(readFileSync(join(dir, "deploy.yaml"), "utf8")).toJS() as { name: string; services: object; targets: object };
+    expect(descriptor.name).toBe("shop");
+    expect(Object.keys(descriptor.services)).toEqual(["web", "redis"]);
+    expect(descriptor.targets).toMatchObject({ firewall: { backend: "nftables" } });
+    expect(await runCli(["check"], dir)).toMatchObject({ code: 0 });
   });
 });
 

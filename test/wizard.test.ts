@@ -391,6 +391,22 @@ describe("add service", () => {
     }
   });
 
+  it.each(EXAMPLE_PRESETS)("adds each kind of service to the %s example, and the result validates", (example) => {
+    const text = readFileSync(join(repoRoot, "examples", example, "deploy.yaml"), "utf8");
+    const requests: ServiceRequest[] = [
+      { kind: "database", name: "extra-db" },
+      { kind: "cache", name: "extra-cache" },
+      { kind: "worker", name: "extra-worker", command: ["python", "-m", "jobs"] },
+      { kind: "web", name: "extra-web", command: ["python", "-m", "admin"], port: 8090 },
+    ];
+    for (const request of requests) {
+      const result = insertService(text, request, project);
+      if (!result.ok) throw new Error(`${request.kind}: ${"problems" in result ? result.problems.map(formatProblem).join("\n") : result.message}`);
+      expectValid(result.text);
+      expect(Object.keys((parseDocument(result.text).toJS() as { services: object }).services).at(-1)).toBe(request.name);
+    }
+  });
+
   it("refuses a name in use, and a descriptor that does not validate, changing nothing", () => {
     expect(insertService(COMMENTED, { kind: "cache", name: "web" }, project)).toMatchObject({ ok: false, message: expect.stringMatching(/exists already/) });
     const broken = COMMENTED.replace("port: 8000\n        exposure", "port: 80000\n        exposure");

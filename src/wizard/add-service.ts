@@ -9,6 +9,7 @@ import { IDENTIFIER } from "./answers.js";
 import { checkDescriptorText } from "./check-text.js";
 import { layOutLists, TO_STRING_OPTIONS } from "./descriptor-text.js";
 import { DEFAULT_PORTS, type Project } from "./detect.js";
+import { secretEnvName } from "../model/derive.js";
 
 export const SERVICE_KINDS = ["database", "cache", "worker", "web"] as const;
 export type ServiceKind = (typeof SERVICE_KINDS)[number];
@@ -86,6 +87,15 @@ function internalNetworks(d: Descriptor): string[] {
     .map(([name]) => name);
 }
 
+/** The value a service already gives `key`, as text. */
+function sharedValue(d: Descriptor, key: string): string | undefined {
+  for (const service of Object.values(d.services)) {
+    const value = service.environment?.[key];
+    if (typeof value === "string" || typeof value === "number") return String(value);
+  }
+  return undefined;
+}
+
 function storeName(name: string): string {
   return name.replace(/-/g, "_");
 }
@@ -99,18 +109,27 @@ interface Built {
 
 /**
  * The postgres image reads its password from POSTGRES_PASSWORD_FILE, which a secret declaring
- * env POSTGRES_PASSWORD sets. One secret per descriptor may claim that variable.
+ * env POSTGRES_PASSWORD sets. Services share one value per variable, so when another database
+ * has that variable already, the new one gets its own and hands it on as it starts.
  */
-function postgresVariable(d: Descriptor): Pick<Secret, "env"> {
-  const claimed = Object.values(d.secrets ?? {}).some((s) => s.env === "POSTGRES_PASSWORD");
-  return claimed ? {} : { env: "POSTGRES_PASSWORD" };
+function postgresPassword(d: Descriptor, secret: string): { env?: string; command?: string[] } {
+  const claimed =
+    Object.values(d.secrets ?? {}).some((s) => s.env === "POSTGRES_PASSWORD") ||
+    Object.values(d.services).some((s) => Object.keys(s.environment ?? {}).some((key) => key === "POSTGRES_PASSWORD" || key === "POSTGRES_PASSWORD_FILE"));
+  if (!claimed) return { env: "POSTGRES_PASSWORD" };
+  const variable = `${secretEnvName(secret, undefined)}_FILE`;
+  return { command: ["sh", "-c", `POSTGRES_PASSWORD_FILE="$${variable}" exec docker-entrypoint.sh postgres`] };
 }
 
 function buildDatabase(d: Descriptor, name: string): Built {
   const secret = `${name}-password`;
   const volume = `${name}-data`;
-  const db = storeName(d.name);
+  // Services share one value per variable: a second PostgreSQL takes the first one's names.
+  const db = sharedValue(d, "POSTGRES_DB") ?? storeName(d.name);
+  const user = sharedValue(d, "POSTGRES_USER") ?? db;
+  const pgdata = sharedValue(d, "PGDATA") ?? "/var/lib/postgresql/data/pgdata";
   const networks = internalNetworks(d);
+  const password = postgresPassword(d, secret);
   return {
     service: {
       description: "PostgreSQL database",
@@ -118,18 +137,19 @@ function buildDatabase(d: Descriptor, name: string): Built {
       ...placementOf(d),
       image: POSTGRES_IMAGE,
       user: "postgres",
+      ...(password.command === undefined ? {} : { command: password.command }),
       ports: [storePort(d, 5432, "PostgreSQL")],
-      environment: { POSTGRES_DB: db, POSTGRES_USER: db, PGDATA: "/var/lib/postgresql/data/pgdata" },
+      environment: { POSTGRES_DB: db, POSTGRES_USER: user, PGDATA: pgdata },
       secrets: [secret],
       mounts: [{ volume, target: "/var/lib/postgresql/data" }],
-      healthcheck: { command: ["pg_isready", "-U", db, "-d", db], interval: "10s", timeout: "5s", retries: 5 },
+      healthcheck: { command: ["pg_isready", "-U", user, "-d", db], interval: "10s", timeout: "5s", retries: 5 },
       ...(networks.length > 0 ? { networks } : {}),
       ...(d.targets?.swarm === undefined ? { restart: "unless-stopped" as const } : {}),
     },
-    secrets: { [secret]: { description: `Password of the PostgreSQL role of ${name}`, ...postgresVariable(d), generate: { length: 32, charset: "alnum" } } },
+    secrets: { [secret]: { description: `Password of the PostgreSQL role of ${name}`, ...(password.env === undefined ? {} : { env: password.env }), generate: { length: 32, charset: "alnum" } } },
     volumes: { [volume]: { description: `PostgreSQL data of ${name}` } },
     notes: [
-      `Point your application at it: under its environment, add a host (e.g. DATABASE_HOST: { hostOf: ${name} }), the database and user ${db}, and list the secret ${secret}.`,
+      `Point your application at it: under its environment, add a host (e.g. DATABASE_HOST: { hostOf: ${name} }), the database ${db} and user ${user}, and list the secret ${secret}.`,
     ],
   };
 }
