@@ -520,3 +520,83 @@ describe("generated variations", () => {
     );
   });
 });
+
+describe("the drift check job, run on a real merge commit", () => {
+  const BIN = join(repoRoot, "bin", "create-deploy.js");
+
+  async function sh(dir: string, command: string, args: string[], env: Record<string, string> = {}) {
+    const run = await runTool(command, args, { cwd: dir, env: { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.org", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.org", ...env } });
+    if (run.missing) throw new Error(run.reason);
+    return run;
+  }
+
+  /**
+   * A repository whose HEAD is the merge commit GitHub checks out for a pull request: the
+   * base branch holds genui as generated, the pull request makes redis run as root
+   * (regenerating the files, or not), and HEAD^1 is the base.
+   */
+  async function pullRequestCheckout(regenerate: boolean): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), "create-deploy-drift-"));
+    await writeFile(join(dir, "deploy.yaml"), readFileSync(join(examplesDir, "genui", "deploy.yaml")));
+    for (const [command, args] of [
+      ["node", [BIN, "generate"]],
+      ["git", ["init", "-q", "-b", "main"]],
+      ["git", ["add", "."]],
+      ["git", ["commit", "-q", "-m", "base"]],
+      ["git", ["checkout", "-q", "-b", "change"]],
+    ] as const) expect((await sh(dir, command, [...args])).code).toBe(0);
+    const text = readFileSync(join(dir, "deploy.yaml"), "utf8").replace("    user: redis\n", "    user: root\n");
+    await writeFile(join(dir, "deploy.yaml"), text);
+    if (regenerate) expect((await sh(dir, "node", [BIN, "generate"])).code).toBe(0);
+    for (const args of [["add", "."], ["commit", "-q", "-m", "change"], ["checkout", "-q", "main"], ["merge", "-q", "--no-ff", "-m", "merge", "change"]]) {
+      const run = await sh(dir, "git", args);
+      expect(run.code, run.stderr).toBe(0);
+    }
+    return dir;
+  }
+
+  /** The job's steps after checkout, as the runner runs them: bash -e, `if:` conditions applied. */
+  async function runCheckJob(dir: string): Promise<{ checkFailed: boolean; summary: string }> {
+    const workflow = workflowData(fileOf(generate(exampleDocument("genui")), DRIFT_WORKFLOW_PATH));
+    const steps = workflow.jobs["check"]?.steps.filter((s) => typeof s["run"] === "string") ?? [];
+    const stubs = await mkdtemp(join(tmpdir(), "create-deploy-npx-"));
+    // npx --yes create-deploy@X ARGS runs this checkout's build instead of the registry's.
+    await writeFile(join(stubs, "npx"), `#!/bin/bash\n[ "$1" = --yes ] && shift\nshift\nexec node ${JSON.stringify(BIN)} "$@"\n`);
+    await chmod(join(stubs, "npx"), 0o755);
+    const summaryFile = join(stubs, "summary.md");
+    await writeFile(summaryFile, "");
+    const env = { PATH: `${stubs}:${process.env["PATH"] ?? ""}`, RUNNER_TEMP: stubs, GITHUB_STEP_SUMMARY: summaryFile, CREATE_DEPLOY: `create-deploy@${VERSION}` };
+    let checkFailed = false;
+    for (const step of steps) {
+      const condition = String(step["if"] ?? "success()");
+      const runs = condition === "!cancelled()" || (condition.startsWith("failure()") ? checkFailed : !checkFailed);
+      if (!runs) continue;
+      const run = await sh(dir, "bash", ["-e", "-c", String(step["run"])], env);
+      if (step["id"] === "check") checkFailed = run.code !== 0;
+      else expect(run.code, `${String(step["name"])}: ${run.stderr}`).toBe(0);
+    }
+    const summary = await readFile(summaryFile, "utf8");
+    await rm(stubs, { recursive: true, force: true });
+    return { checkFailed, summary };
+  }
+
+  it("passes with regenerated files, and summarises the change against the base branch", async () => {
+    const dir = await pullRequestCheckout(true);
+    const { checkFailed, summary } = await runCheckJob(dir);
+    expect(checkFailed).toBe(false);
+    expect(summary).toContain("## Deployment change: `genui`");
+    expect(summary).toContain("**`redis` runs as root** (user `root`, was `redis`)");
+    expect(summary).not.toContain("do not match");
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("fails with stale files and shows the diff in a fence DEPLOY.md's own fences cannot close", async () => {
+    const dir = await pullRequestCheckout(false);
+    const { checkFailed, summary } = await runCheckJob(dir);
+    expect(checkFailed).toBe(true);
+    expect(summary).toContain("### Generated files do not match deploy.yaml");
+    expect(summary).toMatch(/````diff\n--- a\/compose\.yaml\n\+\+\+ b\/compose\.yaml\n[\s\S]*-    user: "redis"\n\+    user: "root"\n[\s\S]*\n````\n\n## Deployment change/);
+    expect(summary).toContain("**`redis` runs as root**");
+    await rm(dir, { recursive: true, force: true });
+  });
+});

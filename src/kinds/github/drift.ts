@@ -41,6 +41,7 @@ const DIFF_SCRIPT = [
   "  echo '````diff'",
   '  npx --yes "$CREATE_DEPLOY" diff',
   "  echo '````'",
+  "  echo",
   '} >> "$GITHUB_STEP_SUMMARY"',
 ];
 
