@@ -73,9 +73,18 @@ export function escapeComposeValue(value: string): string {
   return value.replace(/\$/g, "$$$$");
 }
 
-/** A Markdown table cell: pipes and backticks would break the table or the code span. */
+/**
+ * A Markdown table cell. Pipes would break the table; outside code spans (which callers may
+ * pass), `*` would turn into emphasis that prettier rewrites, and leading, trailing or
+ * repeated spaces cannot be shown (Markdown collapses them, prettier drops them).
+ */
 export function escapeMarkdownCell(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/\|/g, "\\|");
+  const text = value
+    .split(/(`[^`]*`)/)
+    .map((part, index) => (index % 2 === 1 ? part : part.replace(/ {2,}/g, " ").replace(/\\/g, "\\\\").replace(/\*/g, "\\*")))
+    .join("")
+    .replace(/^ +| +$/g, "");
+  return text.replace(/\|/g, "\\|");
 }
 
 /** Inline code in Markdown, with a fence long enough for any backticks inside. */
