@@ -20,18 +20,25 @@ export function environmentNames(d: Descriptor): string[] {
   return names.length > 0 ? names : [DEFAULT_ENVIRONMENT];
 }
 
+/** The env files' folder as one canonical relative path: "." (the output folder itself), "env", "config/env". */
 export function envDir(d: Descriptor): string {
-  return d.targets?.env?.dir ?? "env";
+  const parts = (d.targets?.env?.dir ?? "env").split("/").filter((part) => part !== "" && part !== ".");
+  return parts.length === 0 ? "." : parts.join("/");
+}
+
+function inEnvDir(d: Descriptor, file: string): string {
+  const dir = envDir(d);
+  return dir === "." ? file : `${dir}/${file}`;
 }
 
 /** Where the clear values of one environment are written. */
 export function envFilePath(d: Descriptor, environment: string): string {
-  return `${envDir(d)}/${environment}.env`;
+  return inEnvDir(d, `${environment}.env`);
 }
 
 /** The committed template listing every secret as an empty placeholder. */
 export function secretsExamplePath(d: Descriptor): string {
-  return `${envDir(d)}/secrets.env.example`;
+  return inEnvDir(d, "secrets.env.example");
 }
 
 /** Folder holding secret values on the deploying machine; git-ignored, never generated into. */
@@ -44,6 +51,28 @@ export function secretFilePath(name: string): string {
 /** The variable a program reads a secret from: declared `env`, else the name in upper snake case. */
 export function secretEnvName(name: string, secret: Secret | undefined): string {
   return secret?.env ?? name.toUpperCase().replace(/-/g, "_");
+}
+
+/** tr(1) sets of each charset; base64 is the URL-safe alphabet, as the schema documents. */
+export const SECRET_ALPHABETS = { alnum: "A-Za-z0-9", hex: "0-9a-f", base64: "A-Za-z0-9_-" } as const;
+
+/** The schema's default length of a generated secret. */
+export const DEFAULT_SECRET_LENGTH = 32;
+
+export type SecretSource =
+  | { how: "external" }
+  | { how: "prompt" }
+  | { how: "generate"; length: number; charset: keyof typeof SECRET_ALPHABETS };
+
+/**
+ * Where a secret's value comes from, with the schema's defaults filled in: made outside
+ * create-deploy, typed in by a person, or generated. Every script that makes secrets and
+ * DEPLOY.md's table read it from here, so they agree on length and alphabet.
+ */
+export function secretSourceOf(secret: Secret | undefined): SecretSource {
+  if (secret?.external === true) return { how: "external" };
+  if (secret?.generate === false) return { how: "prompt" };
+  return { how: "generate", length: secret?.generate?.length ?? DEFAULT_SECRET_LENGTH, charset: secret?.generate?.charset ?? "alnum" };
 }
 
 /**

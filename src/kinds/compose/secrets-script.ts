@@ -3,15 +3,10 @@
 // created with `docker secret create` from stdin. A secret both need (a swarm service and
 // a plain compose container beside the stack) gets the same value in both places.
 import type { Descriptor, Secret } from "../../model/descriptor.js";
-import { SECRETS_DIR } from "../../model/derive.js";
+import { SECRET_ALPHABETS, SECRETS_DIR, secretSourceOf } from "../../model/derive.js";
 import type { PlannedFile } from "../types.js";
 
 export const CREATE_SECRETS_PATH = "create-secrets.sh";
-
-/** tr(1) sets of each charset; base64 is the URL-safe alphabet, as the schema documents. */
-const ALPHABETS = { alnum: "A-Za-z0-9", hex: "0-9a-f", base64: "A-Za-z0-9_-" } as const;
-
-export const DEFAULT_SECRET_LENGTH = 32;
 
 export interface SecretPlacement {
   /** Secrets a swarm service reads (docker secret create). */
@@ -20,7 +15,7 @@ export interface SecretPlacement {
   files: readonly string[];
 }
 
-export interface ScriptSecret {
+interface ScriptSecret {
   name: string;
   where: "swarm" | "file" | "both";
   /** Empty: the value is asked for. */
@@ -31,19 +26,19 @@ export interface ScriptSecret {
   hasDescription: boolean;
 }
 
-export function scriptSecrets(d: Descriptor, placement: SecretPlacement): ScriptSecret[] {
+function scriptSecrets(d: Descriptor, placement: SecretPlacement): ScriptSecret[] {
   return Object.entries(d.secrets ?? {}).flatMap(([name, secret]: [string, Secret]) => {
     const swarm = placement.swarm.includes(name);
     const file = placement.files.includes(name);
     if (!swarm && !file) return [];
-    const generate = secret.generate;
+    const source = secretSourceOf(secret);
     return [
       {
         name,
         where: swarm && file ? "both" : swarm ? "swarm" : "file",
-        alphabet: generate === false || secret.external === true ? "" : ALPHABETS[generate?.charset ?? "alnum"],
-        length: generate === false ? 0 : (generate?.length ?? DEFAULT_SECRET_LENGTH),
-        external: secret.external === true,
+        alphabet: source.how === "generate" ? SECRET_ALPHABETS[source.charset] : "",
+        length: source.how === "generate" ? source.length : 0,
+        external: source.how === "external",
         description: secret.description ?? "",
         hasDescription: secret.description !== undefined,
       },

@@ -13,7 +13,9 @@ import {
   platformOf,
   secretEnvName,
   secretFilePath,
+  secretSourceOf,
   secretsExamplePath,
+  serviceSecretNames,
 } from "../../model/derive.js";
 import { formatTable } from "../../render/markdown.js";
 import type { ArtifactKind, PlanContext, PlannedFile, RunbookSection } from "../types.js";
@@ -114,14 +116,14 @@ function secretsSection(d: Descriptor): RunbookSection | undefined {
   if (secrets.length === 0) return undefined;
   const usedBy = (name: string): string =>
     listServices(d)
-      .filter(([, s]) => (s.secrets ?? []).some((r) => (typeof r === "string" ? r : r.source) === name))
+      .filter(([, s]) => serviceSecretNames(s).includes(name))
       .map(([n]) => n)
       .join(", ");
   const made = (secret: NonNullable<Descriptor["secrets"]>[string]): string => {
-    if (secret.external) return "created outside create-deploy";
-    if (secret.generate === false) return "asked for (stdin)";
-    const length = secret.generate?.length ?? 32;
-    return `random, ${length} ${secret.generate?.charset ?? "alnum"} characters`;
+    const source = secretSourceOf(secret);
+    if (source.how === "external") return "created outside create-deploy";
+    if (source.how === "prompt") return "asked for (stdin)";
+    return `random, ${source.length} ${source.charset} characters`;
   };
   const rows = secrets.map(([name, s]) => [name, secretEnvName(name, s), usedBy(name), made(s), s.description ?? ""]);
   const targets = d.targets ?? {};

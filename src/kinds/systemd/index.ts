@@ -2,7 +2,7 @@
 // idempotent install script that puts code, secrets, env file and units in place, the
 // uninstall script, and the runbook sections on installing, operating and troubleshooting.
 import type { Descriptor, Service, SystemdTarget } from "../../model/descriptor.js";
-import { SECRETS_DIR, exposureOf, secretFilePath } from "../../model/derive.js";
+import { DEFAULT_SECRET_LENGTH, SECRET_ALPHABETS, SECRETS_DIR, exposureOf, secretFilePath, secretSourceOf } from "../../model/derive.js";
 import { formatTable } from "../../render/markdown.js";
 import type { ArtifactKind, PlannedFile, RunbookSection } from "../types.js";
 import { checkSystemd } from "./check.js";
@@ -129,8 +129,6 @@ function unitContext(d: Descriptor, target: SystemdTarget, name: string, service
   };
 }
 
-const CHARSETS = { alnum: "A-Za-z0-9", hex: "0-9a-f", base64: "A-Za-z0-9_-" } as const;
-
 interface ScriptSecret {
   name: string;
   how: "generate" | "prompt" | "external";
@@ -148,13 +146,12 @@ function scriptSecrets(d: Descriptor): ScriptSecret[] {
       if (seen.has(delivery.name)) continue;
       seen.add(delivery.name);
       const secret = delivery.secret;
-      const how = secret?.external === true ? "external" : secret?.generate === false ? "prompt" : "generate";
-      const generation = typeof secret?.generate === "object" ? secret.generate : {};
+      const source = secretSourceOf(secret);
       secrets.push({
         name: delivery.name,
-        how,
-        length: generation.length ?? 32,
-        charset: CHARSETS[generation.charset ?? "alnum"],
+        how: source.how,
+        length: source.how === "generate" ? source.length : DEFAULT_SECRET_LENGTH,
+        charset: SECRET_ALPHABETS[source.how === "generate" ? source.charset : "alnum"],
         prompt: `Value of secret ${delivery.name}${secret?.description === undefined ? "" : ` (${secret.description})`}`,
       });
     }
