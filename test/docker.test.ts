@@ -373,6 +373,15 @@ describe("docker ignore files", () => {
     }
   });
 
+  it("name env files written beside deploy.yaml one by one, never hiding the whole context", () => {
+    // Found end to end: targets.env.dir "." planned ./default.env (refused as unsafe) and put "." in the ignore file.
+    const { files } = generate(descriptorWith({}, { environments: { prod: {}, debug: {} }, targets: { env: { dir: "." }, docker: {}, compose: {} } }));
+    const patterns = fileOf(files, "docker/web.Dockerfile.dockerignore").split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+    expect(patterns).not.toContain(".");
+    expect(patterns).toEqual(expect.arrayContaining(["prod.env", "debug.env", "secrets.env.example"]));
+    expect([...files.keys()]).toEqual(expect.arrayContaining(["prod.env", "debug.env"]));
+  });
+
   it("never hide a file the build reads", () => {
     const { files } = generate(descriptorWith({ build: { runtime: "python", command: ["x"], requirements: "tests/requirements.txt", copy: ["dist", "app"] } }));
     const content = fileOf(files, "docker/web.Dockerfile.dockerignore");

@@ -2,7 +2,7 @@
 // env and secret files, tests, build outputs, the deployment's own files). A pattern that
 // would hide a file the build reads is left out, and the file says which and why.
 import type { Build, Descriptor } from "../../model/descriptor.js";
-import { DOCKERFILE_DIR, SECRETS_DIR, buildContextOf, envDir } from "../../model/derive.js";
+import { DOCKERFILE_DIR, SECRETS_DIR, buildContextOf, envDir, envFilePath, environmentNames, secretsExamplePath } from "../../model/derive.js";
 import { copiesOf, installInputsOf } from "./image.js";
 
 export interface IgnoreGroup {
@@ -73,7 +73,9 @@ export function ignoreHides(pattern: string, path: string): boolean {
 
 /** The deployment's own files that sit inside the context (only when the context is their folder or above it). */
 function deploymentPatterns(d: Descriptor, context: string): string[] {
-  const rootFiles = [DOCKERFILE_DIR, envDir(d), SECRETS_DIR, ".create-deploy", "deploy.yaml", "deploy.yml", d.targets?.docs?.file ?? "DEPLOY.md", ".github"];
+  // Env files written into the output folder itself are named one by one: "." would hide the whole context.
+  const envFiles = envDir(d) === "." ? [...environmentNames(d).map((env) => envFilePath(d, env)), secretsExamplePath(d)] : [envDir(d)];
+  const rootFiles = [DOCKERFILE_DIR, ...envFiles, SECRETS_DIR, ".create-deploy", "deploy.yaml", "deploy.yml", d.targets?.docs?.file ?? "DEPLOY.md", ".github"];
   const prefix = context === "." ? "" : `${context}/`;
   const inside = rootFiles.filter((path) => path.startsWith(prefix)).map((path) => path.slice(prefix.length).replace(/^\.\//, "").replace(/\/$/, ""));
   return [...new Set(inside.filter((path) => path !== ""))];
