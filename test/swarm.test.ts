@@ -182,6 +182,22 @@ describe("bids-flux", () => {
     });
   });
 
+  it("rotates a secret so that the next stack deploy keeps the new value, and warns that the database keeps its own", () => {
+    const deploy = contentOf(generateExample("bids-flux"), "DEPLOY.md");
+    const rotation = deploy.slice(deploy.indexOf("To rotate a secret:"), deploy.indexOf("## Build"));
+    const steps = [
+      "docker secret create NAME-next -",
+      "--secret-rm NAME --secret-add source=NAME-next,target=TARGET",
+      "`docker secret rm NAME`",
+      "`docker stack deploy` again",
+      "`docker secret rm NAME-next`",
+    ];
+    const positions = steps.map((step) => rotation.indexOf(step));
+    expect(positions.every((at) => at >= 0), JSON.stringify(steps.filter((_, i) => positions[i] === -1))).toBe(true);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(rotation).toMatch(/ALTER ROLE[^]*: `db-password`\./);
+  });
+
   it("tells how to create the swarm, the secrets and deploy, and why Mercure is outside", () => {
     const deploy = contentOf(generateExample("bids-flux"), "DEPLOY.md");
     for (const line of [

@@ -127,6 +127,9 @@ function secretsSection(d: Descriptor): RunbookSection | undefined {
   };
   const rows = secrets.map(([name, s]) => [name, secretEnvName(name, s), usedBy(name), made(s), s.description ?? ""]);
   const targets = d.targets ?? {};
+  const databaseSecrets = secrets
+    .map(([name]) => name)
+    .filter((name) => listServices(d).some(([, s]) => s.type === "database" && serviceSecretNames(s).includes(name)));
   return {
     id: "secrets",
     title: "Secrets",
@@ -141,6 +144,8 @@ function secretsSection(d: Descriptor): RunbookSection | undefined {
       swarm: targets.swarm !== undefined,
       systemd: targets.systemd !== undefined,
       github: targets.github !== undefined,
+      hasDatabaseSecrets: databaseSecrets.length > 0,
+      databaseSecrets: databaseSecrets.map((name) => `\`${name}\``).join(", "),
     },
   };
 }
