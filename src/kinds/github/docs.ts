@@ -7,7 +7,7 @@ import { buildContextOf, dockerfilePath, SECRETS_DIR } from "../../model/derive.
 import { markdownCode, quoteShell } from "../../render/escape.js";
 import { formatTable } from "../../render/markdown.js";
 import type { RunbookSection } from "../types.js";
-import { DEFAULT_DEPLOY_ENVIRONMENT, KNOWN_HOSTS_SECRET, SSH_KEY_SECRET, planDeploy } from "./deploy.js";
+import { KNOWN_HOSTS_SECRET, SSH_KEY_SECRET, planDeploy } from "./deploy.js";
 import { packageSpec } from "./drift.js";
 import { branchesOf, builtImageServices, foreignPlatforms, imageJobId, platformsOf } from "./images.js";
 import { DRIFT_WORKFLOW_PATH, mainWorkflowPath } from "./paths.js";
@@ -107,7 +107,7 @@ function driftSection(d: Descriptor): RunbookSection {
   };
 }
 
-function deploySection(d: Descriptor, target: GithubTarget): RunbookSection | undefined {
+function deploySection(d: Descriptor): RunbookSection | undefined {
   const plan = planDeploy(d, undefined, builtImageServices(d).length > 0);
   if (plan === undefined) return undefined;
   const login = registryLoginOf(d);
@@ -125,7 +125,6 @@ function deploySection(d: Descriptor, target: GithubTarget): RunbookSection | un
       user: plan.user,
       path: plan.path,
       environment: plan.environment,
-      environmentIsDefault: plan.environment === DEFAULT_DEPLOY_ENVIRONMENT && target.deploy?.environment === undefined,
       swarm: plan.mode === "swarm",
       files: codeList(plan.files),
       commands: plan.commands,
@@ -151,7 +150,7 @@ export function githubSections(d: Descriptor): RunbookSection[] {
   const sections: RunbookSection[] = [];
   if (builtImageServices(d).length > 0 || target.deploy !== undefined) sections.push(workflowsSection(d, target));
   if (target.driftCheck !== false) sections.push(driftSection(d));
-  const deploy = deploySection(d, target);
+  const deploy = deploySection(d);
   if (deploy !== undefined) sections.push(deploy);
   return sections;
 }
