@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runGenerate } from "../commands/generate.js";
-import { printProblems } from "../commands/common.js";
+import { printProblems, showPath } from "../commands/common.js";
 import { resolveConfigPath } from "../pipeline.js";
 import { type InitAnswers, joinCommand, parsePort, splitCommand } from "./answers.js";
 import { guessCommand } from "./detect.js";
@@ -73,7 +73,10 @@ function commandNotes(session: WizardSession, answers: InitAnswers): string[] {
 
 function previewOf(session: WizardSession, answers: RawAnswers): string {
   const draft = draftOf(session, answers);
-  if (!draft.ok) return `These answers make an invalid deploy.yaml:\n${sortProblems(draft.problems).map(formatProblem).join("\n")}\nWrite it anyway? (it will not be written)`;
+  if (!draft.ok) {
+    const problems = sortProblems(draft.problems).map(formatProblem).join("\n");
+    return `These answers make a deploy.yaml that does not validate, so it will not be written:\n${problems}\nContinue?`;
+  }
   const notes = draft.notes.map((note) => `note: ${note}\n`).join("");
   return `deploy.yaml will read:\n\n${draft.text}\n${notes}Write deploy.yaml and generate the deployment files?`;
 }
@@ -122,8 +125,7 @@ export async function writeInitDescriptor(answers: RawAnswers, session: WizardSe
 }
 
 function showRelative(session: WizardSession, path: string): string {
-  const rel = path.startsWith(`${session.cwd}/`) ? path.slice(session.cwd.length + 1) : path;
-  return rel;
+  return showPath(session.cwd, path);
 }
 
 /** Runs `generate` on the repository's deploy.yaml, then says what to do next. */
@@ -145,6 +147,9 @@ export async function generateFiles(session: WizardSession): Promise<string> {
 // ---- add service ----
 
 export const ADD_KIND = "kind";
+
+/** A starting point for a worker's command, by what the repository holds; the person edits it. */
+const WORKER_COMMANDS = { python: "python -m worker", node: "node worker.js", image: "./worker.sh" } as const;
 
 export function addServicePrompts(session: WizardSession, services: Record<string, unknown>): PromptQuestion[] {
   const known = { services } as { services: Record<string, never> };
@@ -168,7 +173,7 @@ export function addServicePrompts(session: WizardSession, services: Record<strin
       type: "input",
       name: "command",
       message: "The command that starts it",
-      default: (answers: RawAnswers) => (kindOf(answers) === "worker" ? "python -m worker" : undefined),
+      default: (answers: RawAnswers) => (kindOf(answers) === "worker" ? WORKER_COMMANDS[session.project.runtime] : undefined),
       validate: (value) => ((typeof value === "string" ? (splitCommand(value)?.length ?? 0) : 0) > 0 ? true : "give the program to run"),
       // Only these kinds run a program of their own; without a kind chosen first the question depends on the answer.
       ...(session.serviceKind === undefined ? { when: (answers: RawAnswers) => needs(answers, ["worker", "web"]) } : {}),

@@ -1,8 +1,7 @@
 // init's steps between the answers and the files: the descriptor's text (checked in memory,
 // so nothing is written unless it is valid), writing it, generating, and what to do next.
-import { open } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
-import { mkdir } from "node:fs/promises";
 import type { InitAnswers } from "./answers.js";
 import { checkDescriptorText } from "./check-text.js";
 import { descriptorText } from "./descriptor-text.js";
