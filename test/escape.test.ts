@@ -8,6 +8,7 @@ import { format } from "prettier";
 import {
   escapeComposeValue,
   escapeMarkdownCell,
+  escapeMarkdownText,
   escapeSystemdValue,
   isDotenvSafe,
   markdownCode,
@@ -110,6 +111,20 @@ describe("markdown", () => {
       fc.asyncProperty(printable, async (value) => {
         const table = formatTable(["Name", "Value"], [["x", value]]) + "\n";
         expect(await format(table, { parser: "markdown" })).toBe(table);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("writes free text as prose that prettier leaves alone and that opens no block or emphasis", async () => {
+    // Found end to end: a deployment description "$:  #?|" in DEPLOY.md's opening paragraph.
+    expect(escapeMarkdownText("$:  #?|")).toBe("$: \\#?\\|");
+    expect(escapeMarkdownText("- *x* [a](b)")).toBe("\\- \\*x\\* \\[a\\](b)");
+    expect(escapeMarkdownText("1. first")).toBe("1\\. first");
+    await fc.assert(
+      fc.asyncProperty(printable.filter((v) => v.trim() !== ""), async (value) => {
+        const text = `# Title\n\n${escapeMarkdownText(value)}\n\n- \`a\`: ${escapeMarkdownText(value)}\n`;
+        expect(await format(text, { parser: "markdown" })).toBe(text);
       }),
       { numRuns: 200 },
     );

@@ -87,6 +87,20 @@ export function escapeMarkdownCell(value: string): string {
   return text.replace(/\|/g, "\\|");
 }
 
+/**
+ * Free text as Markdown prose that reads back as the same text and that prettier leaves
+ * alone: characters that start emphasis, code, links, HTML, entities or a block (heading,
+ * list, quote, break) are backslash-escaped, and spaces Markdown would collapse are collapsed.
+ */
+export function escapeMarkdownText(value: string): string {
+  const text = value
+    .replace(/ {2,}/g, " ")
+    .replace(/^ +| +$/g, "")
+    .replace(/[\\`*_[\]<>#|~&!]/g, (c) => `\\${c}`);
+  // A leading -, +, = or "1." / "1)" would open a list or underline a heading.
+  return text.replace(/^([-+=])/, "\\$1").replace(/^([0-9]+)([.)])/, "$1\\$2");
+}
+
 /** Inline code in Markdown, with a fence long enough for any backticks inside. */
 export function markdownCode(value: string): string {
   const runs = value.match(/`+/g) ?? [];

@@ -6,6 +6,7 @@ import { specs } from "../../generated/templates.js";
 import type { DocumentFile, FileKind, PlannedFile, TemplateFile } from "../kinds/types.js";
 import {
   escapeMarkdownCell,
+  escapeMarkdownText,
   escapeSystemdValue,
   markdownCode,
   quoteDockerfileValue,
@@ -48,6 +49,7 @@ function createEngine(): { templates: Map<string, Template> } {
     json: (v: unknown) => toJson(v),
     dockerValue: (v: unknown) => quoteDockerfileValue(asText(v, "dockerValue")),
     mdCell: (v: unknown) => escapeMarkdownCell(asText(v, "mdCell")),
+    mdText: (v: unknown) => escapeMarkdownText(asText(v, "mdText")),
     code: (v: unknown) => markdownCode(asText(v, "code")),
     eq: (a: unknown, b: unknown) => a === b,
     join: (list: unknown, sep: unknown) => (list as unknown[]).map((x) => asText(x, "join")).join(typeof sep === "string" ? sep : ", "),
