@@ -129,13 +129,16 @@ function finishFile(
 }
 
 /**
- * One compose file that runs `names` on one host: ports published per exposure (cluster
- * ports on the address of the node running the service, or the port's own address).
+ * A compose file that holds every service in `names`. With `publish`, ports are
+ * published per exposure (cluster ports on the address of the node running the service, or
+ * the port's own address) and a service that publishes or reaches outside from internal
+ * networks only also joins the host-access network; without, nothing node-specific is written.
  */
-export function buildSingleComposeFile(
+function buildComposeFile(
   d: Descriptor,
   names: readonly string[],
   options: ComposeFileOptions,
+  publish: boolean,
 ): Record<string, unknown> {
   const inFile = new Set(names);
   const plan = planServiceNetworks(d, names, options.sharedNetwork);
@@ -146,8 +149,8 @@ export function buildSingleComposeFile(
     const service = serviceOf(d, name);
     const networks = plan.byService.get(name) ?? ["default"];
     usedNetworks.push(...networks);
-    const ports = composePorts(service, nodeAddress(d, soleNodeOf(d, name)));
-    const outside = hostReferences(service).some((ref) => reachesOutside(d, inFile, undefined, ref.target));
+    const ports = publish ? composePorts(service, nodeAddress(d, soleNodeOf(d, name))) : [];
+    const outside = publish && hostReferences(service).some((ref) => reachesOutside(d, inFile, undefined, ref.target));
     const needsHostAccess = (ports.length > 0 || outside) && onlyInternalNetworks(d, networks);
     hostAccess ||= needsHostAccess;
     const entry = composeService(d, name, {
@@ -160,13 +163,16 @@ export function buildSingleComposeFile(
     if (needsHostAccess) entry["networks"] = withHostAccess(networks);
     services[name] = entry;
   }
-  return finishFile(
-    d,
-    { name: options.project },
-    services,
-    names,
-    topLevelNetworks(d, usedNetworks, options, hostAccess),
-  );
+  return finishFile(d, { name: options.project }, services, names, topLevelNetworks(d, usedNetworks, options, hostAccess));
+}
+
+/** One compose file that runs `names` on one host, ports published. */
+export function buildSingleComposeFile(
+  d: Descriptor,
+  names: readonly string[],
+  options: ComposeFileOptions,
+): Record<string, unknown> {
+  return buildComposeFile(d, names, options, true);
 }
 
 /** The base file of a node split: every service, no published ports, services reached by name. */
@@ -175,22 +181,7 @@ export function buildBaseComposeFile(
   names: readonly string[],
   options: ComposeFileOptions,
 ): Record<string, unknown> {
-  const inFile = new Set(names);
-  const plan = planServiceNetworks(d, names, options.sharedNetwork);
-  const services: Record<string, unknown> = {};
-  const usedNetworks: string[] = [];
-  for (const name of names) {
-    const networks = plan.byService.get(name) ?? ["default"];
-    usedNetworks.push(...networks);
-    services[name] = composeService(d, name, {
-      values: options.values,
-      hostOf: resolveHostOf(d, inFile, undefined),
-      networks,
-      ports: [],
-      keepDependency: (target) => inFile.has(target),
-    });
-  }
-  return finishFile(d, { name: options.project }, services, names, topLevelNetworks(d, usedNetworks, options, false));
+  return buildComposeFile(d, names, options, false);
 }
 
 export interface NodeOverlay {
