@@ -74,6 +74,14 @@ export function resolveTarget(ctx: Context, flags: { config?: string; out?: stri
   return { configPath, outDir, descriptor };
 }
 
+/** The files `generate` would write for `target`; undefined after printing why the descriptor is invalid. */
+export async function buildOrReport(ctx: Context, target: Target): Promise<RenderedFile[] | undefined> {
+  const built = await buildFiles(target.configPath, target.outDir);
+  if (built.ok) return built.files;
+  printProblems(ctx.io, built.problems);
+  return undefined;
+}
+
 export interface Prepared {
   target: Target;
   root: OutputRoot;
@@ -89,16 +97,13 @@ export interface Prepared {
 export async function prepare(ctx: Context, flags: { config?: string; out?: string }): Promise<Prepared | number> {
   const target = resolveTarget(ctx, flags);
   if (target === undefined) return EXIT_FAILURE;
-  const built = await buildFiles(target.configPath, target.outDir);
-  if (!built.ok) {
-    printProblems(ctx.io, built.problems);
-    return EXIT_FAILURE;
-  }
+  const files = await buildOrReport(ctx, target);
+  if (files === undefined) return EXIT_FAILURE;
   const root = await resolveOutputRoot(target.outDir, { cwd: ctx.cwd });
   const state = await readCurrentState(
     root,
-    built.files.map((f) => f.path),
+    files.map((f) => f.path),
   );
-  const plan = planChanges(state, built.files, { version: VERSION, descriptor: target.descriptor });
-  return { target, root, files: built.files, state, plan };
+  const plan = planChanges(state, files, { version: VERSION, descriptor: target.descriptor });
+  return { target, root, files, state, plan };
 }
