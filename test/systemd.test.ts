@@ -760,7 +760,11 @@ describe("generated variations of descriptors", () => {
 });
 
 describe("injection", () => {
-  const NASTY = `evil %n %% $(touch /tmp/pwned) \`id\` ; "dq" 'sq' \\ # ünï 🙂 $HOME \${X}`;
+  // A file of this run's own that a command substitution escaping its quotes would create.
+  const canaryDir = mkdtempSync(join(tmpdir(), "create-deploy-canary-"));
+  const canary = join(canaryDir, "pwned");
+  afterAll(() => rmSync(canaryDir, { recursive: true, force: true }));
+  const NASTY = `evil %n %% $(touch ${canary}) \`id\` ; "dq" 'sq' \\ # ünï 🙂 $HOME \${X}`;
 
   it("values full of unit and shell syntax come out inert and intact", async () => {
     const data = baseDescriptor();
@@ -780,7 +784,7 @@ describe("injection", () => {
     const run = dryRun(files, "systemd/install.sh", {}, ["--dry-run"], ["req $(id) 'x'.txt"]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("--requirement /opt/app/req\\ \\$\\(id\\)\\ \\'x\\'.txt");
-    expect(existsSync("/tmp/pwned")).toBe(false);
+    expect(existsSync(canary)).toBe(false);
   });
 
   it.each([
