@@ -479,8 +479,3 @@ export function usedSecrets(d: Descriptor, names: readonly string[]): string[] {
 export function fileSecretDefinitions(names: readonly string[]): Record<string, { file: string }> {
   return Object.fromEntries(names.map((name) => [name, { file: `./${secretFilePath(name)}` }]));
 }
-
-/** The env file compose is run with, as DEPLOY.md spells the command. */
-export function envFileFlag(envFile: string): string {
-  return `--env-file ${envFile}`;
-}
