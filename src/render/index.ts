@@ -1,6 +1,7 @@
 // render: planned files in, file contents out. Templates were precompiled at build time
 // (generated/templates.js), so only the Handlebars runtime loads here.
-import Handlebars from "handlebars/runtime.js";
+import type HandlebarsApi from "handlebars";
+import HandlebarsRuntime from "handlebars/runtime.js";
 import { Document, Scalar, visit } from "yaml";
 import { specs } from "../../generated/templates.js";
 import type { DocumentFile, FileKind, PlannedFile, TemplateFile } from "../kinds/types.js";
@@ -29,6 +30,9 @@ export interface RenderOptions {
 }
 
 type Template = (context: unknown) => string;
+
+// handlebars/runtime ships no types of its own; it is the full API minus the compiler.
+const Handlebars = HandlebarsRuntime as unknown as typeof HandlebarsApi;
 
 let engine: { templates: Map<string, Template> } | undefined;
 
