@@ -242,6 +242,18 @@ describe("docker rules", () => {
     expect(pointers(descriptorWith({ build: generic, healthcheck: { command: ["app", "--ping"] } }))).toEqual([]);
   });
 
+  it("refuses images that would listen without a health check: a job with ports, a UDP-only service", () => {
+    const python = { runtime: "python", command: ["python", "-m", "app"] };
+    const job = descriptorWith({ type: "job", build: python, ports: [{ port: 8020 }], healthcheck: undefined });
+    expect(pointers(job)).toEqual(["/services/web/ports"]);
+    expect(problemsOf(job)[0]?.message).toContain("a job runs to completion");
+    const udp = descriptorWith({ build: python, ports: [{ port: 8000, protocol: "udp" }], healthcheck: undefined });
+    expect(pointers(udp)).toEqual(["/services/web"]);
+    expect(problemsOf(udp)[0]?.hint).toContain("healthcheck.command");
+    const checked = descriptorWith({ build: python, ports: [{ port: 8000, protocol: "udp" }], healthcheck: { command: ["python", "-m", "app.ping"] } });
+    expect(pointers(checked)).toEqual([]);
+  });
+
   it("refuses packages and unused secrets on generic builds", () => {
     const generic = { runtime: "generic", base: "alpine:3.20", command: ["app"], systemPackages: ["curl"], secrets: ["token"] };
     const extra = { secrets: { token: { description: "Index token" } } };
@@ -456,7 +468,9 @@ describe("docker variations (property-based)", () => {
       description: fc.option(labelText, { nil: undefined }),
     })
     .map((v) => {
-      const tcpPort = v.ports.find((p) => p.protocol === "tcp")?.port;
+      // Jobs serve nothing (no ports); a UDP-only service must say how to check it.
+      const ports = v.type === "job" ? [] : v.ports;
+      const tcpPort = ports.find((p) => p.protocol === "tcp")?.port;
       const generic = v.runtime === "generic";
       const check =
         v.check === "command" || (generic && v.check !== "none")
@@ -466,7 +480,8 @@ describe("docker variations (property-based)", () => {
             : v.check === "tcp" && tcpPort !== undefined
               ? { tcp: { port: tcpPort } }
               : undefined;
-      const healthcheck = check ?? (generic && tcpPort !== undefined && v.type !== "job" ? { command: ["app", "--health"] } : undefined);
+      const udpOnly = ports.length > 0 && tcpPort === undefined;
+      const healthcheck = check ?? ((generic && tcpPort !== undefined && v.type !== "job") || udpOnly ? { command: ["app", "--health"] } : undefined);
       const build: Record<string, unknown> = {
         runtime: v.runtime,
         command: v.command,
@@ -485,7 +500,7 @@ describe("docker variations (property-based)", () => {
       const service: Record<string, unknown> = {
         type: v.type,
         build,
-        ...(v.ports.length > 0 ? { ports: v.ports } : {}),
+        ...(ports.length > 0 ? { ports } : {}),
         ...(healthcheck ? { healthcheck: { ...healthcheck, ...(v.interval ? { interval: v.interval } : {}), ...(v.retries ? { retries: v.retries } : {}) } } : {}),
         ...(v.user !== undefined ? { user: v.user } : {}),
         ...(v.description !== undefined ? { description: v.description } : {}),

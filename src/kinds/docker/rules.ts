@@ -132,6 +132,14 @@ function checkBuild(name: string, service: Service & { build: Build }): RuleProb
       );
     }
   });
+  // The image policy asks every service image that listens (EXPOSE) for a HEALTHCHECK;
+  // refuse the two shapes that would listen without one, rather than write such an image.
+  const ports = service.ports ?? [];
+  if (service.type === "job" && ports.length > 0) {
+    found.push(problem(["services", name, "ports"], "a job runs to completion and serves nothing, so it has no ports", "remove ports, or make it a worker or web service"));
+  } else if (ports.length > 0 && !service.healthcheck && !ports.some((p) => (p.protocol ?? "tcp") === "tcp")) {
+    found.push(problem(["services", name], "this service listens on UDP only, which create-deploy cannot probe for a health check", "add healthcheck.command with a check the image can run"));
+  }
   if (build.runtime === "generic") {
     for (const key of ["systemPackages", "buildPackages"] as const) {
       if (build[key] !== undefined) {
