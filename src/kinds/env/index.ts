@@ -70,6 +70,7 @@ function planEnvFiles(d: Descriptor): PlannedFile[] {
       hasDescription: d.environments?.[env]?.description !== undefined,
       entries: envFileEntries(d, env).map(([key, value]) => ({ key, value })),
       secretsDir: SECRETS_DIR,
+      hasSecrets: Object.keys(d.secrets ?? {}).length > 0,
     },
   }));
   const secrets = Object.entries(d.secrets ?? {});
