@@ -27,6 +27,13 @@ describe("canonical text", () => {
     expect(canonicalizeText("a  \r\nb\r\n\n\n\nc\n\n")).toBe("a\nb\n\nc\n");
     expect(canonicalizeText("\n\nx")).toBe("x\n");
   });
+
+  it("keeps blanks inside a line and trims them at its end, however wide the padding", () => {
+    // A wide padded Markdown table cell; a backtracking trim would take minutes on this.
+    const wide = `| a${" ".repeat(200_000)}| b${" \t".repeat(100_000)}`;
+    expect(canonicalizeText(`${wide}\n${wide}\n`)).toBe(`| a${" ".repeat(200_000)}| b\n| a${" ".repeat(200_000)}| b\n`);
+    expect(canonicalizeText(" \t \n")).toBe("\n");
+  });
 });
 
 describe("YAML documents", () => {

@@ -113,9 +113,20 @@ function insertMarker(content: string, marker: string | undefined): string {
   return end < 0 ? `${content}\n${marker}\n` : `${content.slice(0, end + 1)}${marker}\n${content.slice(end + 1)}`;
 }
 
+/**
+ * The line without its trailing spaces and tabs. A loop, not /[ \t]+$/: that regex retries
+ * from every blank of a run, so the padded cells of a wide Markdown table cost the square
+ * of their width (minutes for a thousand services).
+ */
+function trimLineEnd(line: string): string {
+  let end = line.length;
+  for (let c = line.charCodeAt(end - 1); c === 32 || c === 9; c = line.charCodeAt(end - 1)) end--;
+  return end === line.length ? line : line.slice(0, end);
+}
+
 /** LF only, no trailing spaces, exactly one final newline: the canonical text every kind shares. */
 export function canonicalizeText(text: string): string {
-  const lines = text.replace(/\r\n?/g, "\n").split("\n").map((line) => line.replace(/[ \t]+$/, ""));
+  const lines = text.replace(/\r\n?/g, "\n").split("\n").map(trimLineEnd);
   return `${lines.join("\n").replace(/\n{3,}/g, "\n\n").replace(/^\n+/, "").replace(/\n+$/, "")}\n`;
 }
 

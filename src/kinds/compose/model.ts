@@ -132,14 +132,20 @@ export interface EnvironmentOptions {
 /** The service's environment: its own variables in the descriptor's order, then one `<ENV>_FILE` per secret. */
 export function serviceEnvironment(d: Descriptor, name: string, options: EnvironmentOptions): Record<string, string> {
   const service = serviceOf(d, name);
-  const literal = new Map(collectVariables(d).map((v) => [v.key, v.values]));
+  // Every variable of every service: computed only when a literal value needs it, since
+  // doing it for each service makes a large descriptor quadratic.
+  let literal: Map<string, Record<string, string>> | undefined;
+  const literalValues = (key: string): Record<string, string> | undefined => {
+    literal ??= new Map(collectVariables(d).map((v) => [v.key, v.values]));
+    return literal.get(key);
+  };
   const environment: Record<string, string> = {};
   for (const [key, value] of Object.entries(service.environment ?? {})) {
     if (isScalar(value)) {
       environment[key] =
         options.values.kind === "env-file"
           ? requiredVariable(key)
-          : escapeComposeValue(literal.get(key)?.[options.values.environment] ?? String(value));
+          : escapeComposeValue(literalValues(key)?.[options.values.environment] ?? String(value));
     } else if ("hostOf" in value) {
       environment[key] = escapeComposeValue(options.hostOf(value.hostOf));
     } else {
