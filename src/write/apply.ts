@@ -3,13 +3,13 @@
 // files are kept as backups until everything has succeeded, so any failure puts the
 // folder back exactly as it was.
 import { randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { WriteError } from "./errors.js";
 import { serializeManifest } from "./manifest.js";
 import { MANIFEST_PATH, parentFolders } from "./paths.js";
 import { blockedChanges, type ChangePlan, effectOf, type PlannedChange } from "./plan.js";
-import { inspectTarget, type OutputRoot, resolveOutputRoot } from "./safety.js";
+import { inspectTarget, type OutputRoot, resolveOutputRoot, type TargetState } from "./safety.js";
 
 /** The file operations the writer uses; replaceable so tests can make one of them fail. */
 export interface WriteOps {
@@ -21,16 +21,20 @@ export interface WriteOps {
   rmdir(path: string): Promise<void>;
 }
 
+// Synchronous calls behind the asynchronous interface: one change follows another anyway,
+// and a cold process pays more for each trip through the thread pool than for the call.
 const realOps: WriteOps = {
   async createFile(path, data, mode) {
-    await fs.writeFile(path, data, { flag: "wx", mode });
+    writeFileSync(path, data, { flag: "wx", mode });
     // The process umask may have narrowed the mode given at creation.
-    await fs.chmod(path, mode);
+    chmodSync(path, mode);
   },
-  rename: (from, to) => fs.rename(from, to),
-  unlink: (path) => fs.unlink(path),
-  mkdir: (path) => fs.mkdir(path).then(() => undefined),
-  rmdir: (path) => fs.rmdir(path),
+  rename: async (from, to) => renameSync(from, to),
+  unlink: async (path) => unlinkSync(path),
+  mkdir: async (path) => {
+    mkdirSync(path);
+  },
+  rmdir: async (path) => rmdirSync(path),
 };
 
 export interface ApplyOptions {
@@ -79,12 +83,22 @@ export async function applyChanges(outDir: string, plan: ChangePlan, options: Ap
   const root = await resolveOutputRoot(outDir, options.cwd === undefined ? {} : { cwd: options.cwd });
 
   // Every path is checked before anything changes, so a refusal leaves the folder untouched.
+  // Each is inspected once: nothing changes between the checks below.
+  const inspected = new Map<string, TargetState>();
+  const inspect = async (path: string): Promise<TargetState> => {
+    let target = inspected.get(path);
+    if (target === undefined) {
+      target = await inspectTarget(root, path);
+      inspected.set(path, target);
+    }
+    return target;
+  };
   const writes: { change: PlannedChange; content: string; executable: boolean }[] = [];
   const deletes: { change: PlannedChange; absolute: string }[] = [];
   for (const change of plan.changes) {
     const effect = effectOf(change, options.force);
     if (effect === "none") continue;
-    const target = await inspectTarget(root, change.path);
+    const target = await inspect(change.path);
     if (effect === "delete") {
       if (target.exists) deletes.push({ change, absolute: target.absolute });
     } else if (change.file !== undefined) {
@@ -98,10 +112,17 @@ export async function applyChanges(outDir: string, plan: ChangePlan, options: Ap
   }
   const targets = new Map<string, boolean>();
   const deleted = new Set(deletes.map((d) => d.change.path));
+  const nonFolders = new Map<string, boolean>();
   for (const file of files) {
-    targets.set(file.path, (await inspectTarget(root, file.path)).exists);
+    targets.set(file.path, (await inspect(file.path)).exists);
     for (const folder of parentFolders(file.path)) {
-      if (!deleted.has(folder) && (await isNonFolder(join(root.real, ...folder.split("/"))))) {
+      if (deleted.has(folder)) continue;
+      let nonFolder = nonFolders.get(folder);
+      if (nonFolder === undefined) {
+        nonFolder = isNonFolder(join(root.real, ...folder.split("/")));
+        nonFolders.set(folder, nonFolder);
+      }
+      if (nonFolder) {
         throw new WriteError(`cannot write ${file.path}: ${folder} is a file, not a folder`, file.path);
       }
     }
@@ -109,10 +130,12 @@ export async function applyChanges(outDir: string, plan: ChangePlan, options: Ap
 
   const undo: (() => Promise<void>)[] = [];
   const backups: string[] = [];
+  /** Folders known to be there: made by this run or found by createFolders. */
+  const present = new Set<string>();
   let step = "";
   try {
     step = `create the output folder ${root.shown}`;
-    if (!root.exists) await createFolders(ops, root.real, undo);
+    if (!root.exists) await createFolders(ops, root.real, undo, present);
 
     // Deletions first, so a folder may take the place of a file that is going away.
     for (const d of deletes) {
@@ -128,7 +151,7 @@ export async function applyChanges(outDir: string, plan: ChangePlan, options: Ap
       step = `write ${file.path}`;
       const absolute = join(root.real, ...file.path.split("/"));
       for (const folder of parentFolders(file.path)) {
-        await createFolders(ops, join(root.real, ...folder.split("/")), undo);
+        await createFolders(ops, join(root.real, ...folder.split("/")), undo, present);
       }
       const temp = siblingName(absolute, "tmp");
       await ops.createFile(temp, Buffer.from(file.content, "utf8"), file.executable ? 0o755 : 0o644);
@@ -166,9 +189,9 @@ export async function applyChanges(outDir: string, plan: ChangePlan, options: Ap
 }
 
 /** Something other than a folder is there (a file that a folder of ours would need to replace). */
-async function isNonFolder(absolute: string): Promise<boolean> {
+function isNonFolder(absolute: string): boolean {
   try {
-    return !(await fs.stat(absolute)).isDirectory();
+    return !statSync(absolute).isDirectory();
   } catch (error) {
     const code = errorCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return false;
@@ -180,12 +203,22 @@ function ignoreMissing(error: unknown): void {
   if (errorCode(error) !== "ENOENT") throw error;
 }
 
-/** mkdir -p that records each folder it made, so a rollback removes exactly those. */
-async function createFolders(ops: WriteOps, absolute: string, undo: (() => Promise<void>)[]): Promise<void> {
+/**
+ * mkdir -p that records each folder it made, so a rollback removes exactly those.
+ * `present` remembers the folders already seen, so files sharing a folder look once.
+ */
+async function createFolders(
+  ops: WriteOps,
+  absolute: string,
+  undo: (() => Promise<void>)[],
+  present: Set<string>,
+): Promise<void> {
   const missing: string[] = [];
   for (let current = absolute; ; current = dirname(current)) {
+    if (present.has(current)) break;
     try {
-      await fs.lstat(current);
+      lstatSync(current);
+      present.add(current);
       break;
     } catch (error) {
       if (errorCode(error) !== "ENOENT") throw error;
@@ -196,6 +229,7 @@ async function createFolders(ops: WriteOps, absolute: string, undo: (() => Promi
   for (const folder of missing.reverse()) {
     await ops.mkdir(folder);
     undo.push(() => ops.rmdir(folder));
+    present.add(folder);
   }
 }
 

@@ -1,7 +1,9 @@
 // Nothing is read or written outside the output folder, judged by real paths: a symbolic
 // link anywhere between the output folder and a file must not lead out of it, and the
 // file itself is never a link (writing through one would land wherever it points).
-import { constants, promises as fs } from "node:fs";
+// The calls are synchronous on purpose: the command does one thing at a time, and a cold
+// process pays more for each trip through the thread pool than for the system call itself.
+import { closeSync, constants, lstatSync, openSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { WriteError } from "./errors.js";
 import { parentFolders } from "./paths.js";
@@ -30,7 +32,7 @@ async function realpathOfDeepest(path: string): Promise<{ real: string; exists: 
   let current = path;
   for (;;) {
     try {
-      const real = await fs.realpath(current);
+      const real = realpathSync.native(current);
       return { real: join(real, ...missing.reverse()), exists: missing.length === 0 };
     } catch (error) {
       const code = errorCode(error);
@@ -62,7 +64,7 @@ export async function resolveOutputRoot(outDir: string, options: { cwd?: string 
         "a symbolic link leads out of it; refusing to use it",
     );
   }
-  if (exists && !(await fs.stat(real)).isDirectory()) {
+  if (exists && !statSync(real).isDirectory()) {
     throw new WriteError(`output folder ${shown} is not a folder`);
   }
   return { shown, real, exists };
@@ -82,10 +84,14 @@ export interface TargetState {
  */
 export async function inspectTarget(root: OutputRoot, path: string): Promise<TargetState> {
   const absolute = join(root.real, ...path.split("/"));
+  // Walks down from the real output folder: the real path of each folder is its parent's
+  // real path plus its name, unless it is a symbolic link, which alone needs resolving.
+  let parentReal = root.real;
   for (const folder of parentFolders(path)) {
+    const candidate = join(parentReal, folder.slice(folder.lastIndexOf("/") + 1));
     let real: string;
     try {
-      real = await fs.realpath(join(root.real, ...folder.split("/")));
+      real = lstatSync(candidate).isSymbolicLink() ? realpathSync.native(candidate) : candidate;
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "ENOTDIR") break;
@@ -97,10 +103,11 @@ export async function inspectTarget(root: OutputRoot, path: string): Promise<Tar
         path,
       );
     }
+    parentReal = real;
   }
   let stats;
   try {
-    stats = await fs.lstat(absolute);
+    stats = lstatSync(absolute);
   } catch (error) {
     const code = errorCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return { absolute, exists: false };
@@ -116,10 +123,10 @@ export async function inspectTarget(root: OutputRoot, path: string): Promise<Tar
 
 /** Reads a file inspectTarget approved, refusing a link swapped in meanwhile. */
 export async function readTarget(target: TargetState): Promise<Uint8Array> {
-  const handle = await fs.open(target.absolute, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fd = openSync(target.absolute, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    return await handle.readFile();
+    return readFileSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
