@@ -3,7 +3,7 @@
 // schema: `yes` is a string, `0400` is the decimal 400), and anything that makes
 // the data ambiguous or expensive (duplicate keys, aliases beyond a handful,
 // tags, several documents) is refused rather than guessed at.
-import { readFile, stat } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import {
   LineCounter,
@@ -151,7 +151,9 @@ export function parseDescriptor(text: string, file: string): ParsedDescriptor {
     version: "1.2",
     schema: "core",
     merge: false,
-    uniqueKeys: true,
+    // Duplicate keys are found below, by the names the data will have (1 and "1" clash);
+    // the library's own check would only be filtered out, and costs the square of a map's size.
+    uniqueKeys: false,
     prettyErrors: true,
     lineCounter,
     logLevel: "error",
@@ -276,27 +278,28 @@ export function parseDescriptor(text: string, file: string): ParsedDescriptor {
   // Only nodes written in the file are walked: following aliases would let a
   // bomb expand inside the checker itself.
   function inspect(node: unknown, segments: (string | number)[]): void {
-    const pointer = joinPointer(segments);
+    // Built only for a problem: most nodes have none, and a large file has many nodes.
+    const pointer = (): string => joinPointer(segments);
     if (isAlias(node)) {
       aliasCount += 1;
-      if (aliasCount > MAX_ALIASES && !firstExcessAlias) firstExcessAlias = { pointer, offset: nodeStart(node) };
+      if (aliasCount > MAX_ALIASES && !firstExcessAlias) firstExcessAlias = { pointer: pointer(), offset: nodeStart(node) };
       return;
     }
     const tag = (node as { tag?: string } | null)?.tag;
     if (tag !== undefined && !CORE_TAGS.has(tag)) {
       const written = tag.replace(/^tag:yaml\.org,2002:/, "!!");
-      at(pointer, tagStart(nodeStart(node)), `uses the tag ${quote(written)}; descriptors hold plain strings, numbers, booleans, lists and maps`, "remove the tag");
+      at(pointer(), tagStart(nodeStart(node)), `uses the tag ${quote(written)}; descriptors hold plain strings, numbers, booleans, lists and maps`, "remove the tag");
     }
     if (isScalar(node)) {
       if (typeof node.value === "number" && !Number.isFinite(node.value)) {
-        at(pointer, nodeStart(node), "must be a finite number (.inf and .nan are not allowed)");
+        at(pointer(), nodeStart(node), "must be a finite number (.inf and .nan are not allowed)");
       }
       // YAML 1.1 and most people read 0400 as octal; YAML 1.2 reads the decimal 400.
       const source = (node as Scalar & { source?: unknown }).source;
       if (typeof node.value === "number" && typeof source === "string" && /^[-+]?0[0-9]+$/.test(source)) {
         const digits = source.replace(/^[-+]?0+(?=[0-9])/, "");
         at(
-          pointer,
+          pointer(),
           nodeStart(node),
           `${source} is the decimal number ${node.value} in YAML 1.2, not an octal number`,
           /^[0-7]+$/.test(digits) ? `write 0o${digits} for octal, or ${node.value} for decimal` : `write ${node.value}`,
@@ -314,25 +317,25 @@ export function parseDescriptor(text: string, file: string): ParsedDescriptor {
         const keyOffset = nodeStart(pair.key) ?? nodeStart(pair.value);
         const name = keyString(pair.key);
         if (name === undefined) {
-          at(pointer, keyOffset, "has a key that is not a plain string (a list, map or alias used as a key)");
+          at(pointer(), keyOffset, "has a key that is not a plain string (a list, map or alias used as a key)");
           continue;
         }
-        const keyPointer = joinPointer([...segments, name]);
+        const keyPointer = (): string => joinPointer([...segments, name]);
         const keyTag = (pair.key as { tag?: string } | null)?.tag;
         if (keyTag !== undefined && !CORE_TAGS.has(keyTag)) {
-          at(keyPointer, tagStart(keyOffset), `uses the tag ${quote(keyTag.replace(/^tag:yaml\.org,2002:/, "!!"))} on a key`, "remove the tag");
+          at(keyPointer(), tagStart(keyOffset), `uses the tag ${quote(keyTag.replace(/^tag:yaml\.org,2002:/, "!!"))} on a key`, "remove the tag");
         }
         const first = seen.get(name);
         if (first) {
           const firstLine = positionOf(lineCounter, nodeStart(first.key) ?? 0).line;
-          at(keyPointer, keyOffset, `duplicate key ${quote(name)} (first defined on line ${firstLine})`, "keep one of them");
+          at(keyPointer(), keyOffset, `duplicate key ${quote(name)} (first defined on line ${firstLine})`, "keep one of them");
         } else {
           seen.set(name, pair);
         }
         if (RESERVED_KEYS.has(name)) {
-          at(keyPointer, keyOffset, `the key ${quote(name)} is not allowed`);
+          at(keyPointer(), keyOffset, `the key ${quote(name)} is not allowed`);
         } else if (name === "<<") {
-          at(keyPointer, keyOffset, "merge keys (<<) are not part of YAML 1.2", "write the fields out in full");
+          at(keyPointer(), keyOffset, "merge keys (<<) are not part of YAML 1.2", "write the fields out in full");
         }
         inspect(pair.value, [...segments, name]);
       }
@@ -403,7 +406,8 @@ function findInvalidUtf8(bytes: Uint8Array): number {
 export async function readDescriptor(path: string, file: string = basename(path)): Promise<ParsedDescriptor> {
   let size: number;
   try {
-    const info = await stat(path);
+    // Synchronous: nothing else runs meanwhile, and node:fs/promises costs a cold start more.
+    const info = statSync(path);
     if (!info.isFile()) return unreadable(file, [fileProblem(file, { line: 1, col: 1 }, "is not a regular file")]);
     size = info.size;
   } catch (error) {
@@ -418,7 +422,7 @@ export async function readDescriptor(path: string, file: string = basename(path)
   }
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return unreadable(file, [fileProblem(file, { line: 1, col: 1 }, `cannot be read (${code ?? "unknown error"})`)]);
