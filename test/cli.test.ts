@@ -67,7 +67,8 @@ describe("start-up", () => {
       if (loaded.has(file)) continue;
       loaded.add(file);
       const text = await fs.readFile(file, "utf8");
-      for (const match of text.matchAll(/^import\s(?:[^;]*?\sfrom\s*)?"([^"]+)"/gmu)) {
+      // Static imports, readable or minified (`…;import{a}from"./x.js"`, also after a `}`).
+      for (const match of text.matchAll(/(?:^|[;}])import\s*(?:[^;"()]*?from\s*)?"([^"]+)"/gmu)) {
         const specifier = match[1]!;
         specifiers.add(specifier);
         if (specifier.startsWith(".")) queue.push(resolve(dirname(file), specifier));
