@@ -3,7 +3,6 @@
 // HEAD). With a previous descriptor, both are rendered and compared, so the summary tells
 // what the change does whatever the files on disk say; without one, it lists what generate
 // would change on disk.
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { kinds } from "../kinds/index.js";
@@ -22,7 +21,9 @@ import { type Context, EXIT_FAILURE, EXIT_OK, type Prepared } from "./common.js"
 export type BaseText = { found: true; text: string | undefined; from: string } | { found: false; reason: string };
 
 /** The descriptor as committed at HEAD of the git repository holding it. */
-export function readBaseFromGit(configPath: string): BaseText {
+export async function readBaseFromGit(configPath: string): Promise<BaseText> {
+  // Imported here: loading child_process would slow every other command's start.
+  const { spawnSync } = await import("node:child_process");
   const cwd = dirname(configPath);
   const git = (args: string[]) => spawnSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const inside = git(["rev-parse", "--is-inside-work-tree"]);
@@ -82,7 +83,7 @@ export async function runDiffSummary(ctx: Context, prepared: Prepared, baseFlag:
     }
     base = read;
   } else {
-    base = readBaseFromGit(target.configPath);
+    base = await readBaseFromGit(target.configPath);
   }
 
   let before: Descriptor | undefined;
