@@ -34,6 +34,19 @@ describe("canonical text", () => {
     expect(canonicalizeText(`${wide}\n${wide}\n`)).toBe(`| a${" ".repeat(200_000)}| b\n| a${" ".repeat(200_000)}| b\n`);
     expect(canonicalizeText(" \t \n")).toBe("\n");
   });
+
+  it("is the line-by-line rule for any text, with or without blanks to trim", () => {
+    const byLine = (text: string): string => {
+      const lines = text.replace(/\r\n?/g, "\n").split("\n").map((line) => line.replace(/[ \t]+$/, ""));
+      return `${lines.join("\n").replace(/\n{3,}/g, "\n\n").replace(/^\n+/, "").replace(/\n+$/, "")}\n`;
+    };
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom("a", "b", " ", "\t", "\n", "\r", "|"), maxLength: 40 }), (text) => {
+        expect(canonicalizeText(text)).toBe(byLine(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
 
 describe("YAML documents", () => {

@@ -29,12 +29,18 @@ export interface RenderOptions {
   descriptorFile: string;
 }
 
-type Template = (context: unknown) => string;
+/** The options argument is Handlebars' own, passed on when a template runs as a partial. */
+type Template = (context: unknown, options?: unknown) => string;
+
+interface Engine {
+  /** The template of that name, made on first use; undefined when there is none. */
+  template(name: string): Template | undefined;
+}
 
 // handlebars/runtime ships no types of its own; it is the full API minus the compiler.
 const Handlebars = HandlebarsRuntime as unknown as typeof HandlebarsApi;
 
-let engine: { templates: Map<string, Template> } | undefined;
+let engine: Engine | undefined;
 
 function asText(value: unknown, helper: string): string {
   if (typeof value === "string") return value;
@@ -42,7 +48,7 @@ function asText(value: unknown, helper: string): string {
   throw new Error(`template helper ${helper} needs a string, got ${value === undefined ? "undefined" : typeof value}`);
 }
 
-function createEngine(): { templates: Map<string, Template> } {
+function createEngine(): Engine {
   const hb = Handlebars.create();
   hb.registerHelper({
     sh: (v: unknown) => quoteShell(asText(v, "sh")),
@@ -58,25 +64,33 @@ function createEngine(): { templates: Map<string, Template> } {
     eq: (a: unknown, b: unknown) => a === b,
     join: (list: unknown, sep: unknown) => (list as unknown[]).map((x) => asText(x, "join")).join(typeof sep === "string" ? sep : ", "),
   });
+  // A run fills a handful of the templates there are: each is made from its precompiled
+  // spec when first filled, directly or as a partial.
   const templates = new Map<string, Template>();
-  for (const [name, spec] of Object.entries(specs)) {
-    const template = hb.template(spec as TemplateSpecification) as Template;
-    templates.set(name, template);
-    hb.registerPartial(name, template);
+  const template = (name: string): Template | undefined => {
+    let made = templates.get(name);
+    if (made === undefined && Object.hasOwn(specs, name)) {
+      made = hb.template(specs[name] as TemplateSpecification) as Template;
+      templates.set(name, made);
+    }
+    return made;
+  };
+  for (const name of Object.keys(specs)) {
+    hb.registerPartial(name, (context: unknown, options: unknown) => (template(name) as Template)(context, options));
   }
-  return { templates };
+  return { template };
 }
 
 type TemplateSpecification = Parameters<typeof Handlebars.template>[0];
 
-function getEngine(): { templates: Map<string, Template> } {
+function getEngine(): Engine {
   engine ??= createEngine();
   return engine;
 }
 
 /** Fills one template; exported for kinds' unit tests and the docs kind's sections. */
 export function renderTemplate(name: string, context: unknown): string {
-  const template = getEngine().templates.get(name);
+  const template = getEngine().template(name);
   if (!template) throw new Error(`no template named ${name} (looked in templates/${name}.hbs)`);
   return template(context);
 }
@@ -126,8 +140,10 @@ function trimLineEnd(line: string): string {
 
 /** LF only, no trailing spaces, exactly one final newline: the canonical text every kind shares. */
 export function canonicalizeText(text: string): string {
-  const lines = text.replace(/\r\n?/g, "\n").split("\n").map(trimLineEnd);
-  return `${lines.join("\n").replace(/\n{3,}/g, "\n\n").replace(/^\n+/, "").replace(/\n+$/, "")}\n`;
+  const lf = text.replace(/\r\n?/g, "\n");
+  // Most text has no line ending in a blank: then there is nothing to split and join.
+  const trimmed = /[ \t](?:\n|$)/.test(lf) ? lf.split("\n").map(trimLineEnd).join("\n") : lf;
+  return `${trimmed.replace(/\n{3,}/g, "\n\n").replace(/^\n+/, "").replace(/\n+$/, "")}\n`;
 }
 
 /**
@@ -137,6 +153,7 @@ export function canonicalizeText(text: string): string {
  */
 export function serializeYaml(document: unknown): string {
   const doc = new Document(document, { aliasDuplicateObjects: false });
+  if (!mayHoldBothQuotes(document)) return doc.toString(YAML_OPTIONS);
   visit(doc, {
     Scalar(_, node) {
       const value = node.value;
@@ -145,7 +162,24 @@ export function serializeYaml(document: unknown): string {
       }
     },
   });
-  return doc.toString({ indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, singleQuote: null });
+  return doc.toString(YAML_OPTIONS);
+}
+
+const YAML_OPTIONS = { indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, singleQuote: null } as const;
+
+/**
+ * Whether a string of the data (a key or a value) holds both quote kinds, or the data is
+ * more than plain objects, arrays and scalars and so cannot be told without the library.
+ * Most documents have no such string; walking them is much cheaper than visiting every node.
+ */
+function mayHoldBothQuotes(value: unknown): boolean {
+  if (typeof value === "string") return value.includes('"') && value.includes("'");
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some(mayHoldBothQuotes);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return true;
+  for (const [key, item] of Object.entries(value)) if (mayHoldBothQuotes(key) || mayHoldBothQuotes(item)) return true;
+  return false;
 }
 
 function renderBody(file: PlannedFile): string {
