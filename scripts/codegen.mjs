@@ -38,6 +38,35 @@ function generateTemplates() {
   writeFileSync(join(outDir, "templates.d.ts"), `export declare const specs: Record<string, object>;\n`);
 }
 
+/** Keywords that document a schema without taking part in validation (useDefaults is off). */
+const ANNOTATIONS = new Set(["title", "description", "examples", "default", "$comment"]);
+/** Keywords whose value is a schema, an array of schemas, or a map from names to schemas. */
+const SUBSCHEMA = new Set(["additionalProperties", "items", "contains", "propertyNames", "not", "if", "then", "else", "unevaluatedItems", "unevaluatedProperties", "contentSchema"]);
+const SUBSCHEMA_ARRAY = new Set(["allOf", "anyOf", "oneOf", "prefixItems"]);
+const SUBSCHEMA_MAP = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
+
+/**
+ * The schema without its annotations, which ajv's standalone code would otherwise carry
+ * as data in every run. Walked keyword by keyword, so a property that happens to be
+ * called `description` or `default` stays; `enum` and `const` values are left whole.
+ */
+export function stripAnnotations(schema) {
+  if (schema === null || typeof schema !== "object" || Array.isArray(schema)) return schema;
+  const out = {};
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (ANNOTATIONS.has(keyword)) continue;
+    if (SUBSCHEMA.has(keyword)) out[keyword] = stripAnnotations(value);
+    else if (SUBSCHEMA_ARRAY.has(keyword) && Array.isArray(value)) out[keyword] = value.map(stripAnnotations);
+    else if (SUBSCHEMA_MAP.has(keyword) && value !== null && typeof value === "object") {
+      out[keyword] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, stripAnnotations(sub)]));
+    } else out[keyword] = value;
+  }
+  return out;
+}
+
+/** ajv's options for the descriptor validator; the tests compile the full schema with them too. */
+export const VALIDATOR_OPTIONS = { allErrors: true, strict: true, coerceTypes: false, useDefaults: false };
+
 function generateValidator() {
   const schemaPath = join(root, "schemas", "deploy.schema.json");
   const dts = `import type { ErrorObject } from "ajv";\ndeclare const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };\nexport default validate;\n`;
@@ -50,8 +79,8 @@ function generateValidator() {
   }
   let code;
   try {
-    const schema = JSON.parse(readFileSync(schemaPath, "utf8"));
-    const ajv = new Ajv2020({ code: { source: true, esm: true, optimize: true }, allErrors: true, strict: true, coerceTypes: false, useDefaults: false });
+    const schema = stripAnnotations(JSON.parse(readFileSync(schemaPath, "utf8")));
+    const ajv = new Ajv2020({ code: { source: true, esm: true, optimize: true }, ...VALIDATOR_OPTIONS });
     code = standaloneCode(ajv, ajv.compile(schema));
   } catch (error) {
     if (process.env.CODEGEN_STRICT === "1") throw error;
