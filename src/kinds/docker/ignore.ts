@@ -45,6 +45,18 @@ const FIXED_GROUPS: readonly IgnoreGroup[] = [
  * path segment, `[...]` is a character class, `**` spans segments.
  */
 export function ignorePatternToRegExp(pattern: string): RegExp {
+  let regexp = compiledPatterns.get(pattern);
+  if (regexp === undefined) {
+    regexp = compileIgnorePattern(pattern);
+    compiledPatterns.set(pattern, regexp);
+  }
+  return regexp;
+}
+
+/** Every service checks the same few dozen patterns: each is compiled once. */
+const compiledPatterns = new Map<string, RegExp>();
+
+function compileIgnorePattern(pattern: string): RegExp {
   let source = "";
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern.charAt(i);
