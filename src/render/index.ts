@@ -2,7 +2,7 @@
 // (generated/templates.js), so only the Handlebars runtime loads here.
 import type HandlebarsApi from "handlebars";
 import HandlebarsRuntime from "handlebars/runtime.js";
-import { Document, Scalar, visit } from "yaml";
+import { Document, isMap, isPair, isScalar, isSeq, Scalar } from "yaml";
 import { specs } from "../../generated/templates.js";
 import type { DocumentFile, FileKind, PlannedFile, TemplateFile } from "../kinds/types.js";
 import {
@@ -138,12 +138,31 @@ function trimLineEnd(line: string): string {
   return end === line.length ? line : line.slice(0, end);
 }
 
+/**
+ * Whether a line ends in a space or tab. Looked for from each newline, the rarer
+ * character: a search for " \n" is slow in the long runs of blanks of a padded table.
+ */
+function hasBlankAtLineEnd(text: string): boolean {
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) {
+    const before = text.charCodeAt(i - 1);
+    if (before === 32 || before === 9) return true;
+  }
+  const last = text.charCodeAt(text.length - 1);
+  return last === 32 || last === 9;
+}
+
 /** LF only, no trailing spaces, exactly one final newline: the canonical text every kind shares. */
 export function canonicalizeText(text: string): string {
-  const lf = text.replace(/\r\n?/g, "\n");
-  // Most text has no line ending in a blank: then there is nothing to split and join.
-  const trimmed = /[ \t](?:\n|$)/.test(lf) ? lf.split("\n").map(trimLineEnd).join("\n") : lf;
-  return `${trimmed.replace(/\n{3,}/g, "\n\n").replace(/^\n+/, "").replace(/\n+$/, "")}\n`;
+  // Each step first asks whether it has anything to do: most text has nothing, and a
+  // large DEPLOY.md is megabytes long.
+  let lf = text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
+  if (hasBlankAtLineEnd(lf)) lf = lf.split("\n").map(trimLineEnd).join("\n");
+  if (lf.includes("\n\n\n")) lf = lf.replace(/\n{3,}/g, "\n\n");
+  let start = 0;
+  while (lf.charCodeAt(start) === 10) start++;
+  let end = lf.length;
+  while (end > start && lf.charCodeAt(end - 1) === 10) end--;
+  return `${lf.slice(start, end)}\n`;
 }
 
 /**
@@ -153,16 +172,27 @@ export function canonicalizeText(text: string): string {
  */
 export function serializeYaml(document: unknown): string {
   const doc = new Document(document, { aliasDuplicateObjects: false });
-  if (!mayHoldBothQuotes(document)) return doc.toString(YAML_OPTIONS);
-  visit(doc, {
-    Scalar(_, node) {
-      const value = node.value;
-      if (typeof value === "string" && value.includes('"') && value.includes("'") && !/[\\\u0000-\u001f]/.test(value)) {
-        node.type = Scalar.QUOTE_SINGLE;
-      }
-    },
-  });
+  if (mayHoldBothQuotes(document)) preferSingleQuotes(doc.contents);
   return doc.toString(YAML_OPTIONS);
+}
+
+/** Every scalar, keys included, below a node of a document made from plain data. */
+function preferSingleQuotes(node: unknown): void {
+  if (isScalar(node)) {
+    const value = node.value;
+    if (typeof value === "string" && value.includes('"') && value.includes("'") && !/[\\\u0000-\u001f]/.test(value)) {
+      node.type = Scalar.QUOTE_SINGLE;
+    }
+  } else if (isMap(node) || isSeq(node)) {
+    for (const item of node.items) {
+      if (isPair(item)) {
+        preferSingleQuotes(item.key);
+        preferSingleQuotes(item.value);
+      } else {
+        preferSingleQuotes(item);
+      }
+    }
+  }
 }
 
 const YAML_OPTIONS = { indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, singleQuote: null } as const;

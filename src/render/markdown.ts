@@ -4,6 +4,8 @@ import { escapeMarkdownCell } from "./escape.js";
 
 /** Display width as prettier measures it: wide East Asian characters count twice. */
 function displayWidth(text: string): number {
+  // Below U+0300 every character is one column: most cells are such text.
+  if (!/[^\u0000-\u02ff]/u.test(text)) return text.length;
   let width = 0;
   for (const ch of text) {
     const code = ch.codePointAt(0) ?? 0;
