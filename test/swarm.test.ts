@@ -220,7 +220,10 @@ describe("bids-flux", () => {
     if (!read) return expectClean({ tool: "docker", skipped: "docker CLI is not installed", findings: [] });
     expect(serviceIn(read, "api")["image"]).toBe("ghcr.io/bids-lab/bids-flux-api:1.4.0");
     expect(serviceIn(read, "api")["user"]).toBe("10001:10001");
-    expect((serviceIn(read, "api")["environment"] as Mapping)["MERCURE_URL"]).toBe("http://mercure/.well-known/mercure");
+    const descriptor = parse(readFileSync(join(import.meta.dirname, "..", "examples", "bids-flux", "deploy.yaml"), "utf8")) as {
+      services: { api: { environment: Record<string, string> } };
+    };
+    expect((serviceIn(read, "api")["environment"] as Mapping)["MERCURE_URL"]).toBe(descriptor.services.api.environment["MERCURE_URL"]);
   });
 });
 
