@@ -64,6 +64,74 @@ export function stripAnnotations(schema) {
   return out;
 }
 
+/**
+ * The regular expressions of the generated validator (ajv's code.regExp). A pattern that is
+ * one anchored alternation, ^(?:A|B|…)$, is tested as one expression per alternative (nested
+ * groups of alternatives unwrapped), each compiled when first needed: V8 spends milliseconds
+ * compiling the schema's long IP address patterns, and an IPv4 address never needs the
+ * IPv6 alternatives. Anything else, or a pattern with backreferences or lookbehind, stays
+ * one RegExp. Its source is copied into the generated code, so it uses nothing outside itself.
+ */
+export function lazyAlternation(pattern, flags) {
+  /** The parts of source between "|" outside groups and classes; undefined if unbalanced. */
+  function topLevelAlternatives(source) {
+    const parts = [];
+    let depth = 0;
+    let inClass = false;
+    let start = 0;
+    for (let i = 0; i < source.length; i++) {
+      const ch = source[i];
+      if (ch === "\\") {
+        i++;
+      } else if (inClass) {
+        if (ch === "]") inClass = false;
+      } else if (ch === "[") {
+        inClass = true;
+      } else if (ch === "(") {
+        depth++;
+      } else if (ch === ")") {
+        depth--;
+        if (depth < 0) return undefined;
+      } else if (ch === "|" && depth === 0) {
+        parts.push(source.slice(start, i));
+        start = i + 1;
+      }
+    }
+    if (depth !== 0 || inClass) return undefined;
+    parts.push(source.slice(start));
+    return parts;
+  }
+  /** The inside of a non-capturing group that spans all of source, or undefined. */
+  function groupBody(source) {
+    if (!source.startsWith("(?:") || !source.endsWith(")")) return undefined;
+    const body = source.slice(3, -1);
+    return topLevelAlternatives(body) === undefined ? undefined : body;
+  }
+  function flatten(source) {
+    return topLevelAlternatives(source).flatMap((part) => {
+      const body = groupBody(part);
+      return body === undefined ? [part] : flatten(body);
+    });
+  }
+  const splittable = pattern.startsWith("^(?:") && pattern.endsWith(")$") && !/\\[1-9k]|\(\?<[=!]/.test(pattern);
+  const body = splittable ? groupBody(pattern.slice(1, -1)) : undefined;
+  const alternatives = body === undefined ? [] : flatten(body);
+  if (alternatives.length < 2) return new RegExp(pattern, flags);
+  const compiled = [];
+  return {
+    test(text) {
+      for (let i = 0; i < alternatives.length; i++) {
+        compiled[i] ??= new RegExp(`^(?:${alternatives[i]})$`, flags);
+        if (compiled[i].test(text)) return true;
+      }
+      return false;
+    },
+    // ajv tells patterns apart by this text.
+    toString: () => `/${pattern}/${flags}`,
+  };
+}
+lazyAlternation.code = `(${lazyAlternation.toString()})`;
+
 /** ajv's options for the descriptor validator; the tests compile the full schema with them too. */
 export const VALIDATOR_OPTIONS = { allErrors: true, strict: true, coerceTypes: false, useDefaults: false };
 
@@ -80,7 +148,7 @@ function generateValidator() {
   let code;
   try {
     const schema = stripAnnotations(JSON.parse(readFileSync(schemaPath, "utf8")));
-    const ajv = new Ajv2020({ code: { source: true, esm: true, optimize: true }, ...VALIDATOR_OPTIONS });
+    const ajv = new Ajv2020({ code: { source: true, esm: true, optimize: true, regExp: lazyAlternation }, ...VALIDATOR_OPTIONS });
     code = standaloneCode(ajv, ajv.compile(schema));
   } catch (error) {
     if (process.env.CODEGEN_STRICT === "1") throw error;
