@@ -118,7 +118,9 @@ describe("markdown", () => {
 
   it("writes free text as prose that prettier leaves alone and that opens no block or emphasis", async () => {
     // Found end to end: a deployment description "$:  #?|" in DEPLOY.md's opening paragraph.
-    expect(escapeMarkdownText("$:  #?|")).toBe("$: \\#?\\|");
+    expect(escapeMarkdownText("$:  #?|")).toBe("\\$: \\#?\\|");
+    // Found by CI: "$$" alone opened a math block in the list item.
+    expect(escapeMarkdownText("$$")).toBe("\\$\\$");
     expect(escapeMarkdownText("- *x* [a](b)")).toBe("\\- \\*x\\* \\[a\\](b)");
     expect(escapeMarkdownText("1. first")).toBe("1\\. first");
     await fc.assert(

@@ -89,14 +89,15 @@ export function escapeMarkdownCell(value: string): string {
 
 /**
  * Free text as Markdown prose that reads back as the same text and that prettier leaves
- * alone: characters that start emphasis, code, links, HTML, entities or a block (heading,
- * list, quote, break) are backslash-escaped, and spaces Markdown would collapse are collapsed.
+ * alone: characters that start emphasis, code, links, HTML, entities, math (prettier and
+ * GitHub read `$$` as a math block) or a block (heading, list, quote, break) are
+ * backslash-escaped, and spaces Markdown would collapse are collapsed.
  */
 export function escapeMarkdownText(value: string): string {
   const text = value
     .replace(/ {2,}/g, " ")
     .replace(/^ +| +$/g, "")
-    .replace(/[\\`*_[\]<>#|~&!]/g, (c) => `\\${c}`);
+    .replace(/[\\`*_[\]<>#|~&!$]/g, (c) => `\\${c}`);
   // A leading -, +, = or "1." / "1)" would open a list or underline a heading.
   return text.replace(/^([-+=])/, "\\$1").replace(/^([0-9]+)([.)])/, "$1\\$2");
 }
