@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -6,5 +8,9 @@ export default defineConfig({
     globalSetup: ["test/setup/codegen.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    env: {
+      // The bins the tests run keep their compiled code here, not in the user's own cache.
+      CREATE_DEPLOY_CACHE_DIR: join(tmpdir(), "create-deploy-test-code-cache"),
+    },
   },
 });

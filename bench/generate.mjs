@@ -29,8 +29,8 @@ if (!Number.isInteger(runs) || runs < 3) {
 const bin = values.bin === undefined ? join(root, "bin", "create-deploy.js") : resolve(values.bin);
 const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
-if (values.bin === undefined && !existsSync(join(root, "dist", "cli.js"))) {
-  console.error("dist/cli.js is missing: run `npm run build` first (npm run bench does).");
+if (values.bin === undefined && !existsSync(join(root, "dist", "cli.cjs"))) {
+  console.error("dist/cli.cjs is missing: run `npm run build` first (npm run bench does).");
   process.exit(1);
 }
 

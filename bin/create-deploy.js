@@ -1,8 +1,5 @@
 #!/usr/bin/env node
-import module from "node:module";
+// Runs the command line through V8's code cache: see src/start.ts.
+import { start } from "../dist/start.js";
 
-// Node 22 and later keep V8's compiled code between runs, so a cold start skips most of
-// the parsing and compiling; Node 20 has no such call. The CLI is imported after it, so
-// its own code is cached too.
-module.enableCompileCache?.();
-await import("../dist/cli.js");
+await start();

@@ -7,13 +7,14 @@
 //   npx plop --plopfile node_modules/create-deploy/generators/plopfile.js init
 //
 // Plain JavaScript, so it runs without a build step of its own.
+import { createRequire } from "node:module";
 
 /**
  * @param {import("node-plop").NodePlopAPI} plop
  * @param {{ wizard?: any, session?: any }} [config]
  */
 export default async function createDeployGenerators(plop, config = {}) {
-  const wizard = config.wizard ?? (await import("../dist/wizard.js"));
+  const wizard = config.wizard ?? (await createRequire(import.meta.url)("../dist/cli.cjs").loadWizardApi());
   const session = config.session ?? wizard.createSession({ dir: plop.getDestBasePath(), cwd: process.cwd() });
 
   plop.setActionType("write deploy.yaml", (answers) => wizard.writeInitDescriptor(answers, session));

@@ -1,5 +1,6 @@
 // The command-line edge: argv in, exit code out. Everything it calls returns data or
-// prints through ctx.io; only this file touches process.
+// prints through ctx.io; only this file touches process. It is the entry of the bundle
+// (dist/cli.cjs) that the bin runs.
 import { existsSync } from "node:fs";
 import { parseCommandLine, UsageError } from "./commands/args.js";
 import { runCheck } from "./commands/check.js";
@@ -10,6 +11,7 @@ import { HELP } from "./commands/help.js";
 import { runValidate } from "./commands/validate.js";
 import { VERSION } from "./commands/version.js";
 import { runAdd, runInit } from "./commands/wizard.js";
+import { type ImportModule, setModuleImporter } from "./dynamic-import.js";
 import { resolveConfigPath } from "./pipeline.js";
 import { WriteError } from "./write/index.js";
 
@@ -80,15 +82,26 @@ function writeLine(stream: NodeJS.WriteStream): (line: string) => void {
   };
 }
 
-// A closed pipe (`create-deploy diff | head`) is the reader's choice, not an error.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-  throw error;
-});
+/**
+ * Runs the command this process was started with and sets its exit code. The bin calls it
+ * (see src/start.ts), passing the import() the bundle uses for modules loaded on demand.
+ */
+export async function runFromProcess(options: { importModule?: ImportModule } = {}): Promise<void> {
+  if (options.importModule !== undefined) setModuleImporter(options.importModule);
+  // A closed pipe (`create-deploy diff | head`) is the reader's choice, not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  process.exitCode = await main(process.argv.slice(2), {
+    cwd: process.cwd(),
+    env: process.env,
+    io: { out: writeLine(process.stdout), err: writeLine(process.stderr) },
+    interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+  });
+}
 
-process.exitCode = await main(process.argv.slice(2), {
-  cwd: process.cwd(),
-  env: process.env,
-  io: { out: writeLine(process.stdout), err: writeLine(process.stderr) },
-  interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
-});
+/** The wizard's generator functions, for generators/plopfile.js when plop runs it itself. */
+export function loadWizardApi(): Promise<typeof import("./wizard/api.js")> {
+  return import("./wizard/api.js");
+}

@@ -359,15 +359,17 @@ describe("which modules each path loads", () => {
     for (const command of ["generate", "check", "validate", "diff"]) {
       const { run, modules } = await modulesLoadedBy([command], dir);
       expect(run.code, `${command}: ${run.stderr}`).toBe(0);
-      expect(modules.some((m) => m.endsWith("/dist/cli.js")), command).toBe(true);
-      expect(modules.filter((m) => PROMPTING.test(m) || /chunks\/wizard-/.test(m)), command).toEqual([]);
+      expect(modules.some((m) => m.endsWith("/dist/start.js")), command).toBe(true);
+      expect(modules.filter((m) => PROMPTING.test(m)), command).toEqual([]);
     }
   });
 
-  it("init --yes loads the wizard but not plop or a prompt library", async () => {
-    const { run, modules } = await modulesLoadedBy(["init", "--yes", "--name", "demo"], tempDir(FLASK_APP));
+  it("init --yes writes deploy.yaml without loading plop or a prompt library", async () => {
+    const dir = tempDir(FLASK_APP);
+    const { run, modules } = await modulesLoadedBy(["init", "--yes", "--name", "demo"], dir);
     expect(run.code, run.stderr).toBe(0);
-    expect(modules.some((m) => /chunks\/wizard-/.test(m))).toBe(true);
+    expect(existsSync(join(dir, "deploy.yaml"))).toBe(true);
+    expect(modules.some((m) => m.endsWith("/dist/start.js"))).toBe(true);
     expect(modules.filter((m) => PROMPTING.test(m))).toEqual([]);
   });
 });

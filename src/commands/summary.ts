@@ -5,6 +5,7 @@
 // would change on disk.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
+import { importModule } from "../dynamic-import.js";
 import { kinds } from "../kinds/index.js";
 import { parseDescriptor } from "../load.js";
 import type { Descriptor } from "../model/descriptor.js";
@@ -23,7 +24,7 @@ export type BaseText = { found: true; text: string | undefined; from: string } |
 /** The descriptor as committed at HEAD of the git repository holding it. */
 export async function readBaseFromGit(configPath: string): Promise<BaseText> {
   // Imported here: loading child_process would slow every other command's start.
-  const { spawnSync } = await import("node:child_process");
+  const { spawnSync } = await importModule<typeof import("node:child_process")>("node:child_process");
   const cwd = dirname(configPath);
   const git = (args: string[]) => spawnSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const inside = git(["rev-parse", "--is-inside-work-tree"]);

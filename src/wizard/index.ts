@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type InitFlags, UsageError } from "../commands/args.js";
 import { type Context, EXIT_FAILURE, EXIT_OK, showPath } from "../commands/common.js";
+import { importModule } from "../dynamic-import.js";
 import { DEFAULT_CONFIG_NAMES } from "../pipeline.js";
 import * as api from "./api.js";
 import { SERVICE_KINDS, type ServiceKind } from "./add-service.js";
@@ -185,7 +186,7 @@ export const PLOPFILE = join("generators", "plopfile.js");
 
 /** Loads plop's engine and runs one generator of the plopfile in the terminal. */
 async function runGenerator(name: "init" | "add service", session: WizardSession, bypass: string[]): Promise<number> {
-  const { default: nodePlop } = await import("node-plop");
+  const { default: nodePlop } = await importModule<typeof import("node-plop")>("node-plop");
   const plop = await nodePlop(join(findPackageRoot(), PLOPFILE), {
     destBasePath: session.dir,
     force: false,

@@ -1,4 +1,4 @@
-// Runs the built command line (bin/create-deploy.js → dist/cli.js) as a user would, in
+// Runs the built command line (bin/create-deploy.js → dist/start.js → dist/cli.cjs) as a user would, in
 // throw-away copies of the examples.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -37,8 +37,8 @@ export function runCli(args: readonly string[], cwd: string, env: Record<string,
 
 /** These tests run the bundle, which `npm run build` makes (npm test builds first). */
 export function assertBuilt(): void {
-  if (!existsSync(join(REPO, "dist", "cli.js"))) {
-    throw new Error("dist/cli.js is missing: run `npm run build` (npm test does it) before these tests");
+  if (!existsSync(join(REPO, "dist", "cli.cjs"))) {
+    throw new Error("dist/cli.cjs is missing: run `npm run build` (npm test does it) before these tests");
   }
 }
 
