@@ -86,11 +86,32 @@ function filesSection(d: Descriptor, files: readonly PlannedFile[]): RunbookSect
   };
 }
 
+/** Beyond this many names a "Read by" or "Used by" cell summarises instead of listing. */
+const LISTED_SERVICES = 8;
+
+/**
+ * The services of a table cell. Every service listed on every row would make the table
+ * grow with the square of the service count (and pad every row to the longest), so a long
+ * list that covers every service says so, one that misses a few names those, and any other
+ * names the first few and counts the rest. Short lists are written out whole.
+ */
+export function summarizeServices(names: string[], all: string[]): string {
+  if (names.length <= LISTED_SERVICES) return names.join(", ");
+  if (names.length === all.length) return `every service (${names.length})`;
+  const missing = all.length - names.length;
+  if (missing <= 3) {
+    const included = new Set(names);
+    return `every service but ${all.filter((n) => !included.has(n)).join(", ")}`;
+  }
+  return `${names.slice(0, LISTED_SERVICES - 2).join(", ")} and ${names.length - (LISTED_SERVICES - 2)} more`;
+}
+
 function variablesSection(d: Descriptor): RunbookSection {
   const envs = environmentNames(d);
+  const all = listServices(d).map(([name]) => name);
   const rows = collectVariables(d).map((v) => [
     v.key,
-    v.services.join(", "),
+    summarizeServices(v.services, all),
     ...envs.map((env) => (v.source === "secret" ? "secret" : v.source === "value" || v.source === "host-user" ? (v.values[env] ?? "") : (v.note ?? ""))),
   ]);
   return {
@@ -114,11 +135,13 @@ function variablesSection(d: Descriptor): RunbookSection {
 function secretsSection(d: Descriptor): RunbookSection | undefined {
   const secrets = Object.entries(d.secrets ?? {});
   if (secrets.length === 0) return undefined;
+  const services = listServices(d);
+  const all = services.map(([name]) => name);
   const usedBy = (name: string): string =>
-    listServices(d)
-      .filter(([, s]) => serviceSecretNames(s).includes(name))
-      .map(([n]) => n)
-      .join(", ");
+    summarizeServices(
+      services.filter(([, s]) => serviceSecretNames(s).includes(name)).map(([n]) => n),
+      all,
+    );
   const made = (secret: NonNullable<Descriptor["secrets"]>[string]): string => {
     const source = secretSourceOf(secret);
     if (source.how === "external") return "created outside create-deploy";
