@@ -1,9 +1,11 @@
 // The render stage: marker placement, canonical text, YAML serialisation that
 // prettier leaves alone, and deterministic ordering.
 import fc from "fast-check";
+import { Scalar } from "yaml";
 import { describe, expect, it } from "vitest";
 import { format } from "prettier";
 import { canonicalizeText, markerLine, renderFile, renderFiles, serializeYaml } from "../src/render/index.js";
+import { printDirectly, serializeWithLibrary } from "../src/render/yaml.js";
 import type { PlannedFile } from "../src/kinds/types.js";
 
 const options = { descriptorFile: "deploy.yaml" };
@@ -73,6 +75,86 @@ describe("YAML documents", () => {
       const yamlText = serializeYaml({ root: sample });
       expect(await format(yamlText, { parser: "yaml" }), yamlText).toBe(yamlText);
     }
+  });
+
+  // The direct printer against the library it stands in for: identical text whenever it
+  // prints at all, and it prints every document of the usual shapes.
+  const scalarText = fc.string({
+    unit: fc.constantFrom(..."ab1 .:#-_'\"$%{}[],&*!|>?@`\\=/+~\n\t\r\u0000\u0085\u2028é漢🙂"),
+    maxLength: 10,
+  });
+  const typedLooking = fc.constantFrom("true", "False", "NULL", "~", "null", "12", "-3", "+4", "0o17", "0x1F", "1e3", "1.5", ".5", "-.inf", ".NaN", "0b101", "1_000", "yes", "on", "---", "...", "- a", "? b", "a: b", "a #b", "#c", "a:", " a", "a ", "'", '"', "-", "?", ":", "%x", "@x", "`x`");
+  const key = fc.oneof(scalarText, typedLooking, fc.stringMatching(/^[a-z][a-z0-9_.-]{0,12}$/));
+  const leaf = fc.oneof(
+    scalarText,
+    typedLooking,
+    fc.integer(),
+    fc.double(),
+    fc.constantFrom(0, -0, Number.NaN, Infinity, -Infinity, 1e21, 2 ** 53 + 2),
+    fc.boolean(),
+    fc.constant(null),
+  );
+  const data = fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: "small" }, leaf, tie("list"), tie("map")),
+    list: fc.array(tie("node"), { maxLength: 4 }),
+    map: fc.dictionary(key, fc.oneof(tie("node"), fc.constant(undefined)), { maxKeys: 4 }),
+  })).node;
+
+  it("prints directly exactly what the yaml library prints, or leaves the document to it", () => {
+    let printed = 0;
+    fc.assert(
+      fc.property(data, (value) => {
+        const direct = printDirectly(value);
+        if (direct !== undefined) {
+          printed += 1;
+          expect(direct).toBe(serializeWithLibrary(value));
+        }
+        expect(serializeYaml(value)).toBe(serializeWithLibrary(value));
+      }),
+      { numRuns: 3000 },
+    );
+    // Most random documents hold a string the library must print; a good share do not.
+    expect(printed).toBeGreaterThan(600);
+  });
+
+  it("prints the scalar nodes kinds build directly: a forced double quote, an octal mode", () => {
+    const quotedNode = (value: string): Scalar => Object.assign(new Scalar(value), { type: Scalar.QUOTE_DOUBLE });
+    const octalNode = (value: number): Scalar => Object.assign(new Scalar(value), { format: "OCT" });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(scalarText.map(quotedNode), fc.nat({ max: 0o7777 }).map(octalNode), leaf), { maxLength: 6 }), (items) => {
+        const value = { user: items[0] ?? null, items };
+        const direct = printDirectly(value);
+        if (direct !== undefined) expect(direct).toBe(serializeWithLibrary(value));
+        expect(serializeYaml(value)).toBe(serializeWithLibrary(value));
+      }),
+      { numRuns: 1500 },
+    );
+    expect(printDirectly({ user: quotedNode("10001:10001"), mode: octalNode(0o400) })).toBe('user: "10001:10001"\nmode: 0o400\n');
+    const commented = quotedNode("x");
+    commented.comment = " note";
+    expect(printDirectly({ uses: commented })).toBeUndefined();
+  });
+
+  it("prints compose-shaped documents directly", () => {
+    const plainText = fc.string({ unit: fc.constantFrom(..."ab1 .:#-_'\"$%{}[],&*!|>?@`\\=/+é"), maxLength: 12 });
+    const service = fc.record({
+      image: plainText,
+      command: fc.array(plainText, { maxLength: 4 }),
+      environment: fc.dictionary(fc.stringMatching(/^[A-Z][A-Z0-9_]{0,8}$/), plainText, { maxKeys: 4 }),
+      ports: fc.array(fc.record({ target: fc.integer({ min: 1, max: 65535 }), host_ip: fc.constant("127.0.0.1") }), { maxLength: 2 }),
+      deploy: fc.record({ resources: fc.record({ limits: fc.record({ cpus: plainText }) }) }),
+    });
+    fc.assert(
+      fc.property(fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), service, { minKeys: 1, maxKeys: 3 }), (services) => {
+        const value = { name: "x", services, volumes: {} };
+        const direct = printDirectly(value);
+        // Only a string that reads as a document marker or directive goes to the library here.
+        const marked = JSON.stringify(value).match(/"(?:---|\.\.\.|%)/u) !== null;
+        if (!marked) expect(direct).toBeDefined();
+        if (direct !== undefined) expect(direct).toBe(serializeWithLibrary(value));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("quotes strings YAML would read as other types", () => {

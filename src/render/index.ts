@@ -2,9 +2,11 @@
 // (generated/templates.js), so only the Handlebars runtime loads here.
 import type HandlebarsApi from "handlebars";
 import HandlebarsRuntime from "handlebars/runtime.js";
-import { Document, isMap, isPair, isScalar, isSeq, Scalar } from "yaml";
 import { specs } from "../../generated/templates.js";
 import type { DocumentFile, FileKind, PlannedFile, TemplateFile } from "../kinds/types.js";
+import { serializeYaml } from "./yaml.js";
+
+export { serializeYaml };
 import {
   escapeMarkdownCell,
   escapeMarkdownText,
@@ -163,53 +165,6 @@ export function canonicalizeText(text: string): string {
   let end = lf.length;
   while (end > start && lf.charCodeAt(end - 1) === 10) end--;
   return `${lf.slice(start, end)}\n`;
-}
-
-/**
- * YAML as prettier prints it: two-space indent, indented sequences, no folding, and
- * prettier's quote choice — double quotes, except single quotes for a string that holds
- * a double quote (the yaml library would pick double when a string holds both kinds).
- */
-export function serializeYaml(document: unknown): string {
-  const doc = new Document(document, { aliasDuplicateObjects: false });
-  if (mayHoldBothQuotes(document)) preferSingleQuotes(doc.contents);
-  return doc.toString(YAML_OPTIONS);
-}
-
-/** Every scalar, keys included, below a node of a document made from plain data. */
-function preferSingleQuotes(node: unknown): void {
-  if (isScalar(node)) {
-    const value = node.value;
-    if (typeof value === "string" && value.includes('"') && value.includes("'") && !/[\\\u0000-\u001f]/.test(value)) {
-      node.type = Scalar.QUOTE_SINGLE;
-    }
-  } else if (isMap(node) || isSeq(node)) {
-    for (const item of node.items) {
-      if (isPair(item)) {
-        preferSingleQuotes(item.key);
-        preferSingleQuotes(item.value);
-      } else {
-        preferSingleQuotes(item);
-      }
-    }
-  }
-}
-
-const YAML_OPTIONS = { indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, singleQuote: null } as const;
-
-/**
- * Whether a string of the data (a key or a value) holds both quote kinds, or the data is
- * more than plain objects, arrays and scalars and so cannot be told without the library.
- * Most documents have no such string; walking them is much cheaper than visiting every node.
- */
-function mayHoldBothQuotes(value: unknown): boolean {
-  if (typeof value === "string") return value.includes('"') && value.includes("'");
-  if (value === null || typeof value !== "object") return false;
-  if (Array.isArray(value)) return value.some(mayHoldBothQuotes);
-  const prototype: unknown = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return true;
-  for (const [key, item] of Object.entries(value)) if (mayHoldBothQuotes(key) || mayHoldBothQuotes(item)) return true;
-  return false;
 }
 
 function renderBody(file: PlannedFile): string {
