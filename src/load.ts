@@ -17,6 +17,7 @@ import {
   type Document,
   type YAMLError,
 } from "yaml";
+import { readQuickly, RESERVED_KEYS } from "./load-quick.js";
 import { joinPointer, quote, splitPointer, type Problem } from "./problems.js";
 
 /** Descriptors are a few kilobytes; anything this big is a mistake or an attack. */
@@ -27,7 +28,6 @@ export const MAX_ALIASES = 16;
 const MAX_ALIAS_EXPANSION = 100;
 
 /** Keys that mean something to JavaScript objects; never let them into the data. */
-const RESERVED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Tags whose meaning is the one the core schema would have chosen anyway. */
 const CORE_TAGS = new Set(
@@ -142,7 +142,29 @@ const YAML_ERROR_MESSAGES: Partial<Record<string, string>> = {
   MULTIPLE_DOCS: "contains more than one YAML document (---); a descriptor is a single document",
 };
 
+/**
+ * The descriptor in `text`, with every problem of its YAML. A plain, valid text is read by
+ * the quick reader (load-quick.ts), and the full one runs only if a position is asked for:
+ * positions are needed only for problems, which a valid file may still have later on.
+ */
 export function parseDescriptor(text: string, file: string): ParsedDescriptor {
+  const textProblems = findTextProblems(text, file);
+  if (textProblems.length > 0) return unreadable(file, textProblems);
+  const value = readQuickly(text);
+  if (value === undefined) return parseFully(text, file);
+  let full: ParsedDescriptor | undefined;
+  const read = (): ParsedDescriptor => (full ??= parseFully(text, file));
+  return {
+    file,
+    value,
+    locate: (pointer, at) => read().locate(pointer, at),
+    sourceText: (pointer) => read().sourceText(pointer),
+    problems: [],
+  };
+}
+
+/** The full reader: the yaml library with positions, and every check of the YAML itself. */
+export function parseFully(text: string, file: string): ParsedDescriptor {
   const textProblems = findTextProblems(text, file);
   if (textProblems.length > 0) return unreadable(file, textProblems);
 
