@@ -129,16 +129,24 @@ export interface EnvironmentOptions {
   hostOf: (target: string) => string;
 }
 
+// Every variable's value per environment, gathered from every service once per descriptor:
+// gathering it for each service made a stack of many services quadratic. A validated
+// descriptor is never changed afterwards, so the map stays true.
+const literalValueMaps = new WeakMap<Descriptor, Map<string, Record<string, string>>>();
+
+function literalValuesOf(d: Descriptor): Map<string, Record<string, string>> {
+  let values = literalValueMaps.get(d);
+  if (values === undefined) {
+    values = new Map(collectVariables(d).map((v) => [v.key, v.values]));
+    literalValueMaps.set(d, values);
+  }
+  return values;
+}
+
 /** The service's environment: its own variables in the descriptor's order, then one `<ENV>_FILE` per secret. */
 export function serviceEnvironment(d: Descriptor, name: string, options: EnvironmentOptions): Record<string, string> {
   const service = serviceOf(d, name);
-  // Every variable of every service: computed only when a literal value needs it, since
-  // doing it for each service makes a large descriptor quadratic.
-  let literal: Map<string, Record<string, string>> | undefined;
-  const literalValues = (key: string): Record<string, string> | undefined => {
-    literal ??= new Map(collectVariables(d).map((v) => [v.key, v.values]));
-    return literal.get(key);
-  };
+  const literalValues = (key: string): Record<string, string> | undefined => literalValuesOf(d).get(key);
   const environment: Record<string, string> = {};
   for (const [key, value] of Object.entries(service.environment ?? {})) {
     if (isScalar(value)) {
