@@ -152,18 +152,21 @@ function quickSchema(): jsYaml.Schema {
   return schema;
 }
 
-/** The value with every Typed unwrapped; Unsure for keys the full reader would report. */
+/**
+ * The value with every Typed replaced by what it holds, in place (js-yaml's objects are
+ * this reader's own); Unsure for keys the full reader would report.
+ */
 function unwrap(node: unknown): unknown {
   if (node instanceof Typed) return node.value;
-  if (Array.isArray(node)) return node.map(unwrap);
-  if (node !== null && typeof node === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(node)) {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) node[i] = unwrap(node[i]);
+  } else if (node !== null && typeof node === "object") {
+    const record = node as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
       // A Typed key became "[object Object]" inside js-yaml: the key was not a string.
       if (key === "[object Object]" || RESERVED_KEYS.has(key) || key === "<<") throw new Unsure();
-      out[key] = unwrap(value);
+      record[key] = unwrap(record[key]);
     }
-    return out;
   }
   return node;
 }

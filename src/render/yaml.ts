@@ -88,7 +88,26 @@ const NOT_PLAIN = /^[\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|:[ \t]|[\t ]#|[\t :
 // lone surrogates, and what could read as a document marker or directive.
 const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]|^(?:---|\.\.\.|%)/u;
 
+/**
+ * Printed strings by value: a compose file repeats its keys and many values once per
+ * service, and a lookup is cheaper than the dozen pattern tests of a string.
+ */
+const printedStrings = new Map<string, string>();
+const MAX_REMEMBERED = 50_000;
+
 function printString(value: string, isKey: boolean): string {
+  // Keys and values print alike, except that only keys have a length limit.
+  if (value.length <= 1000) {
+    const known = printedStrings.get(value);
+    if (known !== undefined) return known;
+    const printed = printNewString(value, isKey);
+    if (printedStrings.size < MAX_REMEMBERED) printedStrings.set(value, printed);
+    return printed;
+  }
+  return printNewString(value, isKey);
+}
+
+function printNewString(value: string, isKey: boolean): string {
   if (value === "" || NOT_ONE_LINE.test(value)) {
     if (value === "") return '""';
     throw new NotPlain();
