@@ -66,16 +66,20 @@ function syntheticDescriptor(n) {
   return `${lines.join("\n")}\n`;
 }
 
-/** One run: wall time in ms and peak resident memory in kB (NaN without /usr/bin/time). */
+/**
+ * One run: wall time in ms, peak resident memory in kB and CPU time (user + system) in ms;
+ * the last two are NaN without /usr/bin/time. On a shared machine the CPU time moves less
+ * than the wall time, which also counts the time other work held the processor.
+ */
 function measure(command, args) {
-  const argv = timeBin ? ["-f", "%M", command, ...args] : args;
+  const argv = timeBin ? ["-f", "%M %U %S", command, ...args] : args;
   const start = process.hrtime.bigint();
   const result = spawnSync(timeBin ?? command, argv, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.error !== undefined) throw result.error;
   if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.status}:\n${result.stderr}`);
-  const peakKb = timeBin ? Number(result.stderr.trim().split("\n").at(-1)) : Number.NaN;
-  return { ms, peakKb };
+  const [peak, user, system] = timeBin ? result.stderr.trim().split("\n").at(-1).split(" ").map(Number) : [];
+  return { ms, peakKb: peak ?? Number.NaN, cpuMs: user === undefined ? Number.NaN : (user + system) * 1000 };
 }
 
 function median(xs) {
@@ -124,16 +128,17 @@ for (const n of [10, 100, 1000]) {
 const wanted = values.only?.split(",").filter((word) => word !== "");
 const selected = cases.filter((c, i) => i === 0 || wanted === undefined || wanted.some((word) => c.label.includes(word)));
 
-const samples = new Map(selected.map((c) => [c.label, { times: [], peaks: [] }]));
+const samples = new Map(selected.map((c) => [c.label, { times: [], peaks: [], cpus: [] }]));
 for (let round = 1; round <= runs; round++) {
   process.stderr.write(`\rround ${round}/${runs}`);
   for (const c of selected) {
     const run = c.prepare();
     try {
-      const { ms, peakKb } = measure(run.command, run.args);
+      const { ms, peakKb, cpuMs } = measure(run.command, run.args);
       run.verify();
       samples.get(c.label).times.push(ms);
       samples.get(c.label).peaks.push(peakKb);
+      samples.get(c.label).cpus.push(cpuMs);
     } finally {
       run.cleanup();
     }
@@ -142,16 +147,17 @@ for (let round = 1; round <= runs; round++) {
 process.stderr.write("\n");
 
 const results = selected.map((c) => {
-  const { times, peaks } = samples.get(c.label);
-  return { label: c.label, median: median(times), min: Math.min(...times), peakMb: Math.max(...peaks) / 1024 };
+  const { times, peaks, cpus } = samples.get(c.label);
+  return { label: c.label, median: median(times), min: Math.min(...times), cpu: median(cpus), peakMb: Math.max(...peaks) / 1024 };
 });
 const baseline = results[0];
 const pad = (s, w) => String(s).padEnd(w);
-console.log(`create-deploy generate, cold, ${runs} runs each (median wall time; peak resident memory)`);
-console.log(`${pad("case", 26)}${pad("median ms", 12)}${pad("min ms", 10)}${pad("× node -e 0", 13)}peak MB`);
+console.log(`create-deploy generate, cold, ${runs} runs each (median wall time, median CPU time, peak resident memory)`);
+console.log(`${pad("case", 26)}${pad("median ms", 12)}${pad("min ms", 10)}${pad("× node -e 0", 13)}${pad("cpu ms", 10)}peak MB`);
+const shown = (x, digits) => (Number.isNaN(x) ? "n/a" : x.toFixed(digits));
 for (const r of results) {
   const ratio = (r.median / baseline.median).toFixed(2);
-  console.log(`${pad(r.label, 26)}${pad(r.median.toFixed(1), 12)}${pad(r.min.toFixed(1), 10)}${pad(ratio, 13)}${Number.isNaN(r.peakMb) ? "n/a" : r.peakMb.toFixed(1)}`);
+  console.log(`${pad(r.label, 26)}${pad(r.median.toFixed(1), 12)}${pad(r.min.toFixed(1), 10)}${pad(ratio, 13)}${pad(shown(r.cpu, 0), 10)}${shown(r.peakMb, 1)}`);
 }
 const genui = results.find((r) => r.label === "generate genui");
 const thousand = results.find((r) => r.label === "generate 1000 services");
