@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/setup/codegen.ts"],
+    setupFiles: ["test/setup/fast-check.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     env: {
