@@ -96,12 +96,17 @@ function isPlainLine(line: string): boolean {
   return sawColon || /^ *- +\S/.test(code);
 }
 
-/** The index of the quote closing the one at `open`, or -1 if it does not close on this line. */
+/**
+ * The index of the quote closing the one at `open`, or -1 if it does not close on this
+ * line or holds a \U escape: js-yaml takes a code point above U+10FFFF that the yaml
+ * library refuses.
+ */
 function closingQuote(line: string, open: number): number {
   const quote = line[open];
   for (let i = open + 1; i < line.length; i++) {
     const c = line[i];
     if (quote === '"' && c === "\\") {
+      if (line[i + 1] === "U") return -1;
       i++;
     } else if (c === quote) {
       if (quote === "'" && line[i + 1] === "'") i++;

@@ -130,6 +130,12 @@ describe("YAML documents", () => {
       { numRuns: 1500 },
     );
     expect(printDirectly({ user: quotedNode("10001:10001"), mode: octalNode(0o400) })).toBe('user: "10001:10001"\nmode: 0o400\n');
+    // Found in review: keys that pass 1024 characters only once quoted or escaped.
+    for (const key of [` ${"\\".repeat(511)}`, `it's "${"'".repeat(520)}`, "k".repeat(1030)]) {
+      const value = { [key]: "x", other: 1 };
+      expect(printDirectly(value)).toBeUndefined();
+      expect(serializeYaml(value)).toBe(serializeWithLibrary(value));
+    }
     const commented = quotedNode("x");
     commented.comment = " note";
     expect(printDirectly({ uses: commented })).toBeUndefined();

@@ -95,24 +95,32 @@ const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]|^(?:
 const printedStrings = new Map<string, string>();
 const MAX_REMEMBERED = 50_000;
 
-function printString(value: string, isKey: boolean): string {
-  // Keys and values print alike, except that only keys have a length limit.
+function printString(value: string): string {
   if (value.length <= 1000) {
     const known = printedStrings.get(value);
     if (known !== undefined) return known;
-    const printed = printNewString(value, isKey);
+    const printed = printNewString(value);
     if (printedStrings.size < MAX_REMEMBERED) printedStrings.set(value, printed);
     return printed;
   }
-  return printNewString(value, isKey);
+  return printNewString(value);
 }
 
-function printNewString(value: string, isKey: boolean): string {
+/**
+ * A key as printed. The library makes a key of more than 1024 printed characters an
+ * explicit one (`? key`), which is left to it.
+ */
+function printKey(key: string): string {
+  const printed = printString(key);
+  if (printed.length > 1024) throw new NotPlain();
+  return printed;
+}
+
+function printNewString(value: string): string {
   if (value === "" || NOT_ONE_LINE.test(value)) {
     if (value === "") return '""';
     throw new NotPlain();
   }
-  if (isKey && value.length > 1000) throw new NotPlain();
   const single = (): string => `'${value.replace(/'/g, "''")}'`;
   const hasDouble = value.includes('"');
   const hasSingle = value.includes("'");
@@ -132,7 +140,7 @@ function printNumber(value: number): string {
 
 function printScalar(value: unknown): string | undefined {
   if (value === null) return "null";
-  if (typeof value === "string") return printString(value, false);
+  if (typeof value === "string") return printString(value);
   if (typeof value === "number") return printNumber(value);
   if (typeof value === "boolean") return value ? "true" : "false";
   if (isScalar(value)) return printScalarNode(value);
@@ -193,7 +201,7 @@ function printCollection(value: object, indent: string, first: string, out: stri
   }
   if (!isPlainObject(value)) throw new NotPlain();
   for (const [key, item] of entriesOf(value)) {
-    const keyText = `${lead}${printString(key, true)}:`;
+    const keyText = `${lead}${printKey(key)}:`;
     const scalar = printScalar(item);
     if (scalar !== undefined) out.push(`${keyText} ${scalar}`);
     else if (isEmptyCollection(item as object)) out.push(`${keyText} ${Array.isArray(item) ? "[]" : "{}"}`);
