@@ -8,10 +8,25 @@
 // (missing, stale, corrupt, written by another version of Node or of create-deploy, in a
 // folder others could write to) means compiling from source, as without it.
 import { createHash, randomBytes } from "node:crypto";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 
@@ -43,7 +58,16 @@ export interface CachedCode {
   data: Buffer;
   /** Written after a run of the whole pipeline. */
   complete: boolean;
+  /** When the file was last written or marked as used (ms since the epoch), when read from one. */
+  touched?: number;
 }
+
+/** The sticky bit of a folder's mode: only an entry's owner may move or delete it. */
+const STICKY = 0o1000;
+/** A cache file in use is marked at most once a day, so pruning keeps the ones in use. */
+const TOUCH_EVERY_MS = 24 * 60 * 60 * 1000;
+/** A temporary file this old was left by a run that was killed before renaming it. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
 
 /**
  * The user's cache folder for create-deploy, as each platform keeps caches; undefined when
@@ -51,7 +75,7 @@ export interface CachedCode {
  */
 export function cacheFolder(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home: string): string | undefined {
   const chosen = env["CREATE_DEPLOY_CACHE_DIR"];
-  if (chosen !== undefined && chosen !== "") return chosen;
+  if (chosen !== undefined && chosen !== "") return resolve(chosen);
   if (platform === "win32") {
     const local = env["LOCALAPPDATA"];
     return local === undefined || local === "" ? undefined : join(local, "create-deploy", "Cache");
@@ -68,33 +92,67 @@ export function cacheFileName(digest: Buffer): string {
 }
 
 /**
- * V8 trusts the code it is given, so only a folder that no one else can write to is used:
- * owned by this user, writable by nobody else. (Windows has no such bits; its per-user
- * folder is private already.)
+ * The real path of the cache folder if it is safe to run code from, else undefined. V8
+ * trusts the code it is given, so the folder must be one no one else could have put or
+ * swapped a file in: this user's, writable by nobody else, below folders that are this
+ * user's or root's and writable by nobody else unless sticky (as /tmp is, which stops
+ * others from moving what they do not own). These are OpenSSH's checks for ~/.ssh. The
+ * real path is returned so that no link along the way can be changed afterwards.
+ * (Windows has no such bits; the per-user folder it uses is private already.)
  */
-export function isPrivateFolder(folder: string): boolean {
+export function privateFolder(folder: string): string | undefined {
   try {
-    const stats = lstatSync(folder);
-    if (!stats.isDirectory()) return false;
-    if (process.platform === "win32" || process.getuid === undefined) return true;
-    return stats.uid === process.getuid() && (stats.mode & 0o022) === 0;
+    const real = realpathSync.native(folder);
+    const stats = statSync(real);
+    if (!stats.isDirectory()) return undefined;
+    if (process.platform === "win32" || process.getuid === undefined) return real;
+    const uid = process.getuid();
+    if (stats.uid !== uid || (stats.mode & 0o022) !== 0) return undefined;
+    for (let dir = dirname(real); ; dir = dirname(dir)) {
+      const above = statSync(dir);
+      if (above.uid !== uid && above.uid !== 0) return undefined;
+      if ((above.mode & 0o022) !== 0 && (above.mode & STICKY) === 0) return undefined;
+      if (dirname(dir) === dir) return real;
+    }
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 /** The cached code for the bundle with this digest, or undefined if there is none fit to use. */
 export function readCachedCode(location: CacheLocation, digest: Buffer): CachedCode | undefined {
-  if (!isPrivateFolder(location.folder)) return undefined;
+  const folder = privateFolder(location.folder);
+  if (folder === undefined) return undefined;
   let bytes: Buffer;
+  let touched: number;
   try {
-    const stats = lstatSync(location.file);
-    if (!stats.isFile() || (process.getuid !== undefined && stats.uid !== process.getuid())) return undefined;
-    bytes = readFileSync(location.file);
+    // One open file, checked and read: no name is looked up twice.
+    const fd = openSync(join(folder, basename(location.file)), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    try {
+      const stats = fstatSync(fd);
+      if (!stats.isFile() || (process.getuid !== undefined && stats.uid !== process.getuid())) return undefined;
+      touched = stats.mtimeMs;
+      bytes = readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return undefined;
   }
-  return decodeCachedCode(bytes, digest);
+  const code = decodeCachedCode(bytes, digest);
+  return code === undefined ? undefined : { ...code, touched };
+}
+
+/** Marks a cache file as used (see TOUCH_EVERY_MS); a failure only costs it its place. */
+export function markUsed(location: CacheLocation, code: CachedCode, now = Date.now()): void {
+  if (code.touched === undefined || now - code.touched < TOUCH_EVERY_MS) return;
+  const folder = privateFolder(location.folder);
+  if (folder === undefined) return;
+  try {
+    utimesSync(join(folder, basename(location.file)), new Date(now), new Date(now));
+  } catch {
+    // Read-only or gone: nothing to keep.
+  }
 }
 
 export function encodeCachedCode(code: CachedCode, digest: Buffer): Buffer {
@@ -132,24 +190,27 @@ function sha256(bytes: Buffer): Buffer {
  */
 export function writeCachedCode(location: CacheLocation, code: CachedCode, digest: Buffer): void {
   mkdirSync(location.folder, { recursive: true, mode: 0o700 });
-  if (!isPrivateFolder(location.folder)) return;
-  const temp = join(location.folder, `.${randomBytes(6).toString("hex")}.tmp`);
+  const folder = privateFolder(location.folder);
+  if (folder === undefined) return;
+  const temp = join(folder, `.${randomBytes(6).toString("hex")}.tmp`);
   try {
     writeFileSync(temp, encodeCachedCode(code, digest), { mode: 0o600, flag: "wx" });
-    renameSync(temp, location.file);
+    renameSync(temp, join(folder, basename(location.file)));
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
   }
-  pruneCacheFolder(location.folder);
+  pruneCacheFolder(folder);
 }
 
-function pruneCacheFolder(folder: string): void {
-  const files = readdirSync(folder)
-    .filter((name) => name.startsWith("cli-") && name.endsWith(".bin"))
-    .map((name) => ({ path: join(folder, name), used: statSync(join(folder, name)).mtimeMs }))
-    .sort((a, b) => b.used - a.used);
-  for (const stale of files.slice(KEPT_FILES)) rmSync(stale.path, { force: true });
+/** Keeps the most recently used cache files, and drops temporary files a killed run left. */
+function pruneCacheFolder(folder: string, now = Date.now()): void {
+  const entries = readdirSync(folder).map((name) => ({ name, path: join(folder, name), used: lstatSync(join(folder, name)).mtimeMs }));
+  const caches = entries.filter((e) => e.name.startsWith("cli-") && e.name.endsWith(".bin")).sort((a, b) => b.used - a.used);
+  for (const stale of caches.slice(KEPT_FILES)) rmSync(stale.path, { force: true });
+  for (const temp of entries.filter((e) => e.name.startsWith(".") && e.name.endsWith(".tmp") && now - e.used > STALE_TEMP_MS)) {
+    rmSync(temp.path, { force: true });
+  }
 }
 
 /** Whether these arguments run the whole pipeline (see PIPELINE_COMMANDS). */
@@ -181,7 +242,10 @@ export async function start(): Promise<void> {
   if (location === undefined) return;
   const complete = runsPipeline(process.argv.slice(2));
   const stale = cached === undefined || script.cachedDataRejected === true || (complete && !cached.complete);
-  if (!stale) return;
+  if (!stale) {
+    markUsed(location, cached);
+    return;
+  }
   try {
     // After the run, so the functions it compiled on the way are in the cache too.
     writeCachedCode(location, { data: script.createCachedData(), complete }, digest);

@@ -1,7 +1,7 @@
 // The bin's code cache (src/start.ts): where it lives, what it accepts, and that a missing,
 // stale, corrupt or unsafe cache never changes what a command does, only how fast it starts.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +10,8 @@ import {
   cacheFolder,
   decodeCachedCode,
   encodeCachedCode,
-  isPrivateFolder,
+  markUsed,
+  privateFolder,
   runsPipeline,
 } from "../src/start.js";
 import { assertBuilt, copyExample, hashTree, REPO, runCli } from "./support/bin.js";
@@ -38,6 +39,8 @@ describe("where the cache lives", () => {
     expect(cacheFolder({}, "win32", "C:\\Users\\ada")).toBeUndefined();
     expect(cacheFolder({}, "linux", "")).toBeUndefined();
     expect(cacheFolder({ CREATE_DEPLOY_CACHE_DIR: "/tmp/x", XDG_CACHE_HOME: "/var/cache" }, "linux", "/home/ada")).toBe("/tmp/x");
+    // A relative choice is taken from the current folder once, not wherever it is used.
+    expect(cacheFolder({ CREATE_DEPLOY_CACHE_DIR: "cache" }, "linux", "/home/ada")).toBe(join(process.cwd(), "cache"));
   });
 
   it("names the file after the bundle and the Node that compiled it", () => {
@@ -47,18 +50,33 @@ describe("where the cache lives", () => {
     expect(cacheFileName(digestOf("other bundle"))).not.toBe(name);
   });
 
-  it("uses only a folder of this user that no one else can write to", () => {
+  it("uses only a folder of this user that no one else can write to, below folders no one else can change", () => {
     const dir = tempDir("cache-folder");
     chmodSync(dir, 0o700);
-    expect(isPrivateFolder(dir)).toBe(true);
+    expect(privateFolder(dir)).toBe(dir);
     chmodSync(dir, 0o777);
-    expect(isPrivateFolder(dir)).toBe(false);
+    expect(privateFolder(dir)).toBeUndefined();
     chmodSync(dir, 0o770);
-    expect(isPrivateFolder(dir)).toBe(false);
+    expect(privateFolder(dir)).toBeUndefined();
     const file = join(dir, "file");
     writeFileSync(file, "");
-    expect(isPrivateFolder(file)).toBe(false);
-    expect(isPrivateFolder(join(dir, "missing"))).toBe(false);
+    expect(privateFolder(file)).toBeUndefined();
+    expect(privateFolder(join(dir, "missing"))).toBeUndefined();
+
+    // A private folder inside one that others could rename it out of is not private:
+    // someone could swap it for their own between the check and the read.
+    const parent = tempDir("cache-parent");
+    const inner = join(parent, "cache");
+    mkdirSync(inner, { mode: 0o700 });
+    chmodSync(parent, 0o777);
+    expect(privateFolder(inner)).toBeUndefined();
+    // A sticky folder such as /tmp lets no one move what they do not own.
+    chmodSync(parent, 0o1777);
+    expect(privateFolder(inner)).toBe(inner);
+    // A link to it is followed once, and the real path is what is used from then on.
+    const link = join(tempDir("cache-link"), "link");
+    symlinkSync(inner, link);
+    expect(privateFolder(link)).toBe(inner);
   });
 });
 
@@ -202,6 +220,21 @@ describe("the bin with its cache", () => {
     expect(readFileSync(blocked, "utf8")).toBe("a file where the cache folder would go");
   });
 
+  it("marks a cache file in use at most once a day, so pruning keeps it", () => {
+    const cache = tempDir("bin-touch");
+    chmodSync(cache, 0o700);
+    const file = join(cache, "cli-0000000000000000-node0.0.0-x64.bin");
+    writeFileSync(file, "x");
+    const old = new Date(Date.UTC(2020, 0, 1));
+    utimesSync(file, old, old);
+    const location = { folder: cache, file };
+    const now = Date.UTC(2020, 0, 1, 12);
+    markUsed(location, { data: Buffer.alloc(0), complete: true, touched: old.getTime() }, now);
+    expect(statSync(file).mtimeMs).toBe(old.getTime());
+    markUsed(location, { data: Buffer.alloc(0), complete: true, touched: old.getTime() }, Date.UTC(2020, 0, 3));
+    expect(statSync(file).mtimeMs).toBe(Date.UTC(2020, 0, 3));
+  });
+
   it("keeps the newest few cache files of a folder", async () => {
     const cache = tempDir("bin-prune");
     chmodSync(cache, 0o700);
@@ -211,9 +244,17 @@ describe("the bin with its cache", () => {
       const when = new Date(Date.UTC(2020, 0, 1 + i));
       utimesSync(old, when, when);
     }
+    // A temporary file of a run killed before its rename, and one of a run going on now.
+    const leftover = join(cache, ".0123456789ab.tmp");
+    writeFileSync(leftover, "partial");
+    utimesSync(leftover, new Date(Date.UTC(2020, 0, 1)), new Date(Date.UTC(2020, 0, 1)));
+    const current = join(cache, ".ba9876543210.tmp");
+    writeFileSync(current, "being written");
     const dir = await copyExample("genui");
     made.push(dir);
     expect((await runCli(["--version"], dir, { CREATE_DEPLOY_CACHE_DIR: cache })).code).toBe(0);
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(current)).toBe(true);
     const left = cacheFiles(cache).sort();
     expect(left).toHaveLength(4);
     expect(left.filter((name) => name.includes(process.versions.node))).toHaveLength(1);
