@@ -1,5 +1,6 @@
 // The command-line contract, checked on the built bin from outside: commands, flags,
 // exit codes, and what a user sees when something is wrong.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { tmpdir } from "node:os";
@@ -247,6 +248,27 @@ describe("generate output", () => {
     expect(dry.stdout.split("\n").filter((l) => l.startsWith("keep    "))).toHaveLength(created.length);
   });
 
+  it("writes a diff that git apply turns into exactly what generate writes", async () => {
+    const dir = await example("mlops-api");
+    expect((await runCli(["generate"], dir)).code).toBe(0);
+    // Renaming the service removes one Dockerfile, adds another and updates other files.
+    const descriptor = await fs.readFile(join(dir, "deploy.yaml"), "utf8");
+    await fs.writeFile(join(dir, "deploy.yaml"), descriptor.replace("\n  api:\n", "\n  server:\n"));
+    const diff = await runCli(["diff"], dir);
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toContain("--- /dev/null\n+++ b/docker/server.Dockerfile\n");
+    expect(diff.stdout).toContain("--- a/docker/api.Dockerfile\n+++ /dev/null\n");
+
+    const applied = await emptyDir();
+    await fs.cp(dir, applied, { recursive: true });
+    const git = spawnSync("git", ["apply", "--whitespace=nowarn", "-"], { cwd: applied, input: `${diff.stdout}\n`, encoding: "utf8" });
+    expect(git.status, git.stderr).toBe(0);
+    expect((await runCli(["generate"], dir)).code).toBe(0);
+    const withoutManifest = (tree: Record<string, string>) =>
+      Object.fromEntries(Object.entries(tree).filter(([path]) => !path.startsWith(".create-deploy")));
+    expect(withoutManifest(await hashTree(applied))).toEqual(withoutManifest(await hashTree(dir)));
+  });
+
   it("shows removals in diff as whole-file deletions", async () => {
     const dir = await example("mlops-api");
     expect((await runCli(["generate"], dir)).code).toBe(0);
@@ -263,7 +285,7 @@ describe("generate output", () => {
     await fs.writeFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
     const diff = await runCli(["diff"], dir);
     expect(diff.code).toBe(0);
-    expect(diff.stdout).toBe("--- a/old.txt\n+++ b/old.txt\n@@ -1,2 +0,0 @@\n-one\n-two\n");
+    expect(diff.stdout).toBe("--- a/old.txt\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-one\n-two\n");
     expect((await runCli(["generate"], dir)).stdout).toContain("remove  old.txt\n");
     await expect(fs.access(join(dir, "old.txt"))).rejects.toThrow();
   });

@@ -4,12 +4,18 @@ import { blockedChanges, type PlannedChange } from "../write/index.js";
 import { type Context, EXIT_OK, prepare } from "./common.js";
 import { runDiffSummary } from "./summary.js";
 
-/** The patch for one change, or undefined when generate would leave the file as it is. */
+/**
+ * The patch for one change, or undefined when generate would leave the file as it is.
+ * A created or removed file is a patch from or to /dev/null, as git writes it, so that
+ * `git apply` and `patch` create and delete the file rather than leave an empty one.
+ */
 export function patchOf(change: PlannedChange): string | undefined {
   if (change.action === "unchanged") return undefined;
   const before = change.current === undefined ? "" : Buffer.from(change.current).toString("utf8");
   const after = change.file?.content ?? "";
-  return createTwoFilesPatch(`a/${change.path}`, `b/${change.path}`, before, after, undefined, undefined, {
+  const from = change.current === undefined ? "/dev/null" : `a/${change.path}`;
+  const to = change.file === undefined ? "/dev/null" : `b/${change.path}`;
+  return createTwoFilesPatch(from, to, before, after, undefined, undefined, {
     context: 3,
     headerOptions: FILE_HEADERS_ONLY,
   });
