@@ -205,7 +205,13 @@ export function writeCachedCode(location: CacheLocation, code: CachedCode, diges
 
 /** Keeps the most recently used cache files, and drops temporary files a killed run left. */
 function pruneCacheFolder(folder: string, now = Date.now()): void {
-  const entries = readdirSync(folder).map((name) => ({ name, path: join(folder, name), used: lstatSync(join(folder, name)).mtimeMs }));
+  const entries = readdirSync(folder).flatMap((name) => {
+    try {
+      return [{ name, path: join(folder, name), used: lstatSync(join(folder, name)).mtimeMs }];
+    } catch {
+      return []; // Renamed or removed by another run meanwhile.
+    }
+  });
   const caches = entries.filter((e) => e.name.startsWith("cli-") && e.name.endsWith(".bin")).sort((a, b) => b.used - a.used);
   for (const stale of caches.slice(KEPT_FILES)) rmSync(stale.path, { force: true });
   for (const temp of entries.filter((e) => e.name.startsWith(".") && e.name.endsWith(".tmp") && now - e.used > STALE_TEMP_MS)) {
@@ -215,8 +221,7 @@ function pruneCacheFolder(folder: string, now = Date.now()): void {
 
 /** Whether these arguments run the whole pipeline (see PIPELINE_COMMANDS). */
 export function runsPipeline(argv: readonly string[]): boolean {
-  const command = argv.find((arg) => !arg.startsWith("-"));
-  return command !== undefined && PIPELINE_COMMANDS.has(command) && !argv.includes("--help") && !argv.includes("-h");
+  return argv.some((arg) => PIPELINE_COMMANDS.has(arg)) && !argv.includes("--help") && !argv.includes("-h");
 }
 
 /** Loads and runs dist/cli.cjs for this process, through the code cache when there is one. */
