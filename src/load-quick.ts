@@ -11,14 +11,17 @@
 // the full reader), resolves plain scalars with the yaml library's own core-schema tests
 // and resolvers, in the library's order, and gives up on anything the full reader turns
 // into a problem (duplicate keys, a key that is not a string, leading-zero numbers,
-// infinities, reserved keys). test/load.test.ts compares the two readers on random text.
+// infinities, reserved keys). test/load-quick.test.ts compares the two readers on random text.
 import jsYaml from "js-yaml";
 import { Document, Scalar, type ScalarTag } from "yaml";
 
 /** Keys that name an object's machinery in JavaScript; a descriptor may not use them. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
-/** Anything but line feeds, printable ASCII and printable non-ASCII (line and paragraph separators, NEL and BOM excluded). */
+/**
+ * Anything but line feeds, printable ASCII and printable non-ASCII (line and paragraph
+ * separators, NEL and the byte order mark excluded).
+ */
 const UNUSUAL_CHARACTER = /[^\n\x20-\x7e\u00a0-\u2027\u202a-\ufefe\uff00-\ufffd]/;
 /** Where a token may start: after these (or at a line start). */
 const TOKEN_BEFORE = new Set([" ", "[", "{", ",", ":"]);
