@@ -148,8 +148,7 @@ const YAML_ERROR_MESSAGES: Partial<Record<string, string>> = {
  * positions are needed only for problems, which a valid file may still have later on.
  */
 export function parseDescriptor(text: string, file: string): ParsedDescriptor {
-  const textProblems = findTextProblems(text, file);
-  if (textProblems.length > 0) return unreadable(file, textProblems);
+  // A byte order mark or NUL is never read quickly, so the full reader reports it.
   const value = readQuickly(text);
   if (value === undefined) return parseFully(text, file);
   let full: ParsedDescriptor | undefined;

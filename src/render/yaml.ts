@@ -121,15 +121,18 @@ function printNewString(value: string): string {
     if (value === "") return '""';
     throw new NotPlain();
   }
-  const single = (): string => `'${value.replace(/'/g, "''")}'`;
   const hasDouble = value.includes('"');
   const hasSingle = value.includes("'");
   // Both kinds: single quotes even where plain would do, as preferSingleQuotes sets them,
   // unless a backslash is there.
-  if (hasDouble && hasSingle && !value.includes("\\")) return single();
+  if (hasDouble && hasSingle && !value.includes("\\")) return singleQuoted(value);
   if (!NOT_PLAIN.test(value) && !readsAsNonString(value)) return value;
   // Single quotes for a double quote inside, as prettier; double quotes otherwise.
-  return hasDouble && !hasSingle ? single() : JSON.stringify(value);
+  return hasDouble && !hasSingle ? singleQuoted(value) : JSON.stringify(value);
+}
+
+function singleQuoted(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 function printNumber(value: number): string {
@@ -161,7 +164,7 @@ function printScalarNode(node: Scalar): string {
     if (value === "") return '""';
     if (NOT_ONE_LINE.test(value)) throw new NotPlain();
     // preferSingleQuotes turns every string holding both quote kinds to single quotes.
-    if (holdsBothQuotes(value) && !value.includes("\\")) return `'${value.replace(/'/g, "''")}'`;
+    if (holdsBothQuotes(value) && !value.includes("\\")) return singleQuoted(value);
     return JSON.stringify(value);
   }
   if (node.format === "OCT" && node.type === undefined && typeof value === "number" && Number.isInteger(value) && value >= 0) {
