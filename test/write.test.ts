@@ -7,7 +7,9 @@ import type { RenderedFile } from "../src/render/index.js";
 import {
   applyChanges,
   type ChangePlan,
+  createInspector,
   formatPlan,
+  inspectTarget,
   type Manifest,
   MANIFEST_PATH,
   parseManifest,
@@ -345,6 +347,29 @@ describe("path safety", () => {
     await expect(readCurrentState(await resolveOutputRoot(out), ["sub/b.txt"])).rejects.toThrow(WriteError);
     expect(await fs.readdir(outside)).toEqual([]);
     expect(await fs.readdir(out)).toEqual(["sub"]);
+  });
+
+  it("inspects many paths through shared folders as each path alone would be inspected", async () => {
+    const out = join(base, "out");
+    const outside = join(base, "outside");
+    await fs.mkdir(join(out, "real", "deep"), { recursive: true });
+    await fs.mkdir(outside);
+    await fs.writeFile(join(out, "real", "deep", "x.txt"), "x\n");
+    await fs.writeFile(join(out, "plain"), "a file, not a folder\n");
+    await fs.symlink(join(out, "real"), join(out, "inner")); // a link that stays inside
+    await fs.symlink(outside, join(out, "real", "away")); // a link below it that leads out
+    const root = await resolveOutputRoot(out);
+    const inspect = createInspector(root);
+    const paths = ["inner/deep/x.txt", "inner/deep/y.txt", "plain/z.txt", "missing/a/b.txt", "real/deep/x.txt"];
+    for (const path of paths) {
+      const together = inspect(path);
+      expect(together).toEqual(await inspectTarget(root, path));
+      expect(together.exists).toBe(path.endsWith("x.txt"));
+    }
+    for (const path of ["inner/away/f.txt", "real/away/g.txt"]) {
+      expect(() => inspect(path)).toThrow(new RegExp(`away leads to .*outside the output folder.*refusing to touch ${path}`));
+      await expect(inspectTarget(root, path)).rejects.toThrow(/away leads to/);
+    }
   });
 
   it("never writes through a symbolic link at the file itself", async () => {

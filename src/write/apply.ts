@@ -3,13 +3,24 @@
 // files are kept as backups until everything has succeeded, so any failure puts the
 // folder back exactly as it was.
 import { randomBytes } from "node:crypto";
-import { chmodSync, lstatSync, mkdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  fchmodSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { WriteError } from "./errors.js";
 import { serializeManifest } from "./manifest.js";
 import { MANIFEST_PATH, parentFolders } from "./paths.js";
 import { blockedChanges, type ChangePlan, effectOf, type PlannedChange } from "./plan.js";
-import { inspectTarget, type OutputRoot, resolveOutputRoot, type TargetState } from "./safety.js";
+import { createInspector, type OutputRoot, resolveOutputRoot, type TargetState } from "./safety.js";
 
 /** The file operations the writer uses; replaceable so tests can make one of them fail. */
 export interface WriteOps {
@@ -25,9 +36,14 @@ export interface WriteOps {
 // and a cold process pays more for each trip through the thread pool than for the call.
 const realOps: WriteOps = {
   async createFile(path, data, mode) {
-    writeFileSync(path, data, { flag: "wx", mode });
-    // The process umask may have narrowed the mode given at creation.
-    chmodSync(path, mode);
+    const fd = openSync(path, "wx", mode);
+    try {
+      // The process umask may have narrowed the mode given at creation.
+      fchmodSync(fd, mode);
+      writeFileSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
   },
   rename: async (from, to) => renameSync(from, to),
   unlink: async (path) => unlinkSync(path),
@@ -64,8 +80,16 @@ function describe(error: unknown): string {
   return errorCode(error) ?? (error instanceof Error ? error.message : String(error));
 }
 
-function siblingName(absolute: string, purpose: "tmp" | "backup"): string {
-  return join(dirname(absolute), `.${basename(absolute)}.${randomBytes(6).toString("hex")}.create-deploy-${purpose}`);
+/**
+ * Names the temporary files and backups of one run: hidden siblings of their targets, with
+ * a random part drawn once per run and a counter, so two runs never pick the same name
+ * (and creation with "wx" fails rather than reuse one that somehow exists).
+ */
+function siblingNamer(): (absolute: string, purpose: "tmp" | "backup") => string {
+  const run = randomBytes(6).toString("hex");
+  let count = 0;
+  return (absolute, purpose) =>
+    join(dirname(absolute), `.${basename(absolute)}.${run}${(count++).toString(36)}.create-deploy-${purpose}`);
 }
 
 interface Staged {
@@ -84,11 +108,12 @@ export async function applyChanges(outDir: string, plan: ChangePlan, options: Ap
 
   // Every path is checked before anything changes, so a refusal leaves the folder untouched.
   // Each is inspected once: nothing changes between the checks below.
+  const inspectOnce = createInspector(root);
   const inspected = new Map<string, TargetState>();
-  const inspect = async (path: string): Promise<TargetState> => {
+  const inspect = (path: string): TargetState => {
     let target = inspected.get(path);
     if (target === undefined) {
-      target = await inspectTarget(root, path);
+      target = inspectOnce(path);
       inspected.set(path, target);
     }
     return target;
@@ -98,7 +123,7 @@ export async function applyChanges(outDir: string, plan: ChangePlan, options: Ap
   for (const change of plan.changes) {
     const effect = effectOf(change, options.force);
     if (effect === "none") continue;
-    const target = await inspect(change.path);
+    const target = inspect(change.path);
     if (effect === "delete") {
       if (target.exists) deletes.push({ change, absolute: target.absolute });
     } else if (change.file !== undefined) {
@@ -114,7 +139,7 @@ export async function applyChanges(outDir: string, plan: ChangePlan, options: Ap
   const deleted = new Set(deletes.map((d) => d.change.path));
   const nonFolders = new Map<string, boolean>();
   for (const file of files) {
-    targets.set(file.path, (await inspect(file.path)).exists);
+    targets.set(file.path, inspect(file.path).exists);
     for (const folder of parentFolders(file.path)) {
       if (deleted.has(folder)) continue;
       let nonFolder = nonFolders.get(folder);
@@ -128,6 +153,7 @@ export async function applyChanges(outDir: string, plan: ChangePlan, options: Ap
     }
   }
 
+  const siblingName = siblingNamer();
   const undo: (() => Promise<void>)[] = [];
   const backups: string[] = [];
   /** Folders known to be there: made by this run or found by createFolders. */

@@ -24,4 +24,11 @@ export {
   type PlannedChange,
 } from "./plan.js";
 export { type DiskState, readCurrentState, readManifest } from "./read.js";
-export { isInside, type OutputRoot, resolveOutputRoot } from "./safety.js";
+export {
+  createInspector,
+  inspectTarget,
+  isInside,
+  type OutputRoot,
+  resolveOutputRoot,
+  type TargetState,
+} from "./safety.js";

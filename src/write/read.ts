@@ -4,7 +4,7 @@
 import { type Manifest, parseManifest } from "./manifest.js";
 import { MANIFEST_PATH } from "./paths.js";
 import type { CurrentState } from "./plan.js";
-import { inspectTarget, type OutputRoot, readTarget } from "./safety.js";
+import { createInspector, inspectTarget, type OutputRoot, readTarget } from "./safety.js";
 
 export interface DiskState extends CurrentState {
   /** Why the manifest on disk cannot be trusted, when it cannot. */
@@ -27,8 +27,9 @@ export async function readCurrentState(root: OutputRoot, paths: readonly string[
   const { manifest, problem } = await readManifest(root);
   const filesOnDisk = new Map<string, Uint8Array | undefined>();
   const wanted = new Set([...paths, ...(manifest?.files.map((f) => f.path) ?? [])]);
+  const inspect = createInspector(root);
   for (const path of [...wanted].sort()) {
-    const target = await inspectTarget(root, path);
+    const target = inspect(path);
     filesOnDisk.set(path, target.exists ? await readTarget(target) : undefined);
   }
   const state: DiskState = { filesOnDisk };

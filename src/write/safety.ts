@@ -3,10 +3,9 @@
 // file itself is never a link (writing through one would land wherever it points).
 // The calls are synchronous on purpose: the command does one thing at a time, and a cold
 // process pays more for each trip through the thread pool than for the system call itself.
-import { closeSync, constants, lstatSync, openSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, readFileSync, realpathSync, type Stats, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { WriteError } from "./errors.js";
-import { parentFolders } from "./paths.js";
 
 export interface OutputRoot {
   /** The output folder as messages name it: relative to the current folder when inside it. */
@@ -83,42 +82,75 @@ export interface TargetState {
  * be absent or a regular file — never a symbolic link, a folder or a device.
  */
 export async function inspectTarget(root: OutputRoot, path: string): Promise<TargetState> {
-  const absolute = join(root.real, ...path.split("/"));
-  // Walks down from the real output folder: the real path of each folder is its parent's
-  // real path plus its name, unless it is a symbolic link, which alone needs resolving.
-  let parentReal = root.real;
-  for (const folder of parentFolders(path)) {
-    const candidate = join(parentReal, folder.slice(folder.lastIndexOf("/") + 1));
-    let real: string;
-    try {
-      real = lstatSync(candidate).isSymbolicLink() ? realpathSync.native(candidate) : candidate;
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === "ENOENT" || code === "ENOTDIR") break;
-      throw error;
+  return createInspector(root)(path);
+}
+
+/**
+ * inspectTarget for many paths under one output folder. Generated files share a few
+ * folders, so each folder is looked at once, not once for every file inside it; within one
+ * command nothing else changes the folder between the checks and the writes that follow.
+ */
+export function createInspector(root: OutputRoot): (path: string) => TargetState {
+  // A folder's path → what is there: its real path, null when it is missing (and so is
+  // everything below it), or the place outside the output folder it leads to.
+  const folders = new Map<string, FolderState>();
+  const resolveFolder = (folder: string): FolderState => {
+    const known = folders.get(folder);
+    if (known !== undefined) return known;
+    const slash = folder.lastIndexOf("/");
+    const parent = slash === -1 ? { real: root.real } : resolveFolder(folder.slice(0, slash));
+    let state: FolderState = parent;
+    if (parent !== null && "real" in parent) {
+      // The real path of a folder is its parent's real path plus its name, unless it is a
+      // symbolic link, which alone needs resolving.
+      const candidate = join(parent.real, folder.slice(slash + 1));
+      const stats = lstatIfPresent(candidate);
+      const real = stats === undefined ? undefined : stats.isSymbolicLink() ? realpathSync.native(candidate) : candidate;
+      state = real === undefined ? null : isInside(real, root.real) ? { real } : { folder, outside: real };
     }
-    if (!isInside(real, root.real)) {
-      throw new WriteError(
-        `${folder} leads to ${real}, outside the output folder ${root.shown} (symbolic link); refusing to touch ${path}`,
-        path,
-      );
+    folders.set(folder, state);
+    return state;
+  };
+
+  return (path) => {
+    const absolute = join(root.real, ...path.split("/"));
+    const slash = path.lastIndexOf("/");
+    if (slash !== -1) {
+      const folder = resolveFolder(path.slice(0, slash));
+      if (folder === null) return { absolute, exists: false };
+      if ("outside" in folder) {
+        throw new WriteError(
+          `${folder.folder} leads to ${folder.outside}, outside the output folder ${root.shown} (symbolic link); ` +
+            `refusing to touch ${path}`,
+          path,
+        );
+      }
     }
-    parentReal = real;
-  }
-  let stats;
+    const stats = lstatIfPresent(absolute);
+    if (stats === undefined) return { absolute, exists: false };
+    if (stats.isSymbolicLink()) {
+      throw new WriteError(`${path} is a symbolic link; refusing to read or write through it`, path);
+    }
+    if (stats.isDirectory()) throw new WriteError(`${path} is a folder where a file belongs`, path);
+    if (!stats.isFile()) throw new WriteError(`${path} is not a regular file`, path);
+    return { absolute, exists: true };
+  };
+}
+
+type FolderState = { real: string } | { folder: string; outside: string } | null;
+
+/**
+ * lstat, or undefined when nothing is there (also when a file stands where a folder on the
+ * way should be). Absence is the usual answer here, and answering it without an exception
+ * spares building an error and its stack for every file a first run creates.
+ */
+function lstatIfPresent(path: string): Stats | undefined {
   try {
-    stats = lstatSync(absolute);
+    return lstatSync(path, { throwIfNoEntry: false });
   } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return { absolute, exists: false };
+    if (errorCode(error) === "ENOTDIR") return undefined;
     throw error;
   }
-  if (stats.isSymbolicLink()) {
-    throw new WriteError(`${path} is a symbolic link; refusing to read or write through it`, path);
-  }
-  if (stats.isDirectory()) throw new WriteError(`${path} is a folder where a file belongs`, path);
-  if (!stats.isFile()) throw new WriteError(`${path} is not a regular file`, path);
-  return { absolute, exists: true };
 }
 
 /** Reads a file inspectTarget approved, refusing a link swapped in meanwhile. */
