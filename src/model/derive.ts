@@ -5,9 +5,20 @@ import type { Descriptor, EnvValue, Exposure, Healthcheck, Scalar, Secret, Servi
 
 export const DEFAULT_ENVIRONMENT = "default";
 
+// A validated descriptor is not changed afterwards, and every artifact kind asks it the
+// same questions: the answers below are worked out once per descriptor and shared, so
+// they are read-only. With a thousand services, asking again cost tens of milliseconds.
+const serviceLists = new WeakMap<Descriptor, ReadonlyArray<readonly [string, Service]>>();
+const variableLists = new WeakMap<Descriptor, readonly EnvVariable[]>();
+
 /** Services in a stable order (the descriptor's order), with their names. */
-export function listServices(d: Descriptor): Array<[string, Service]> {
-  return Object.entries(d.services);
+export function listServices(d: Descriptor): ReadonlyArray<readonly [string, Service]> {
+  let list = serviceLists.get(d);
+  if (list === undefined) {
+    list = Object.freeze(Object.entries(d.services));
+    serviceLists.set(d, list);
+  }
+  return list;
 }
 
 export function platformOf(service: Service): "container" | "systemd" {
@@ -113,14 +124,14 @@ export function usesHostUser(d: Descriptor): boolean {
 }
 
 export interface EnvVariable {
-  key: string;
+  readonly key: string;
   /** Services that read the variable. */
-  services: string[];
+  readonly services: readonly string[];
   /** Value per environment name; undefined when the variable is not a plain value. */
-  values: Record<string, string>;
+  readonly values: Readonly<Record<string, string>>;
   /** How the value is obtained when it is not a plain value. */
-  source: "value" | "hostOf" | "fromHost" | "secret" | "host-user";
-  note?: string;
+  readonly source: "value" | "hostOf" | "fromHost" | "secret" | "host-user";
+  readonly note?: string;
 }
 
 /**
@@ -128,9 +139,26 @@ export interface EnvVariable {
  * a service's own value, overridden by `environments.<env>.values`. Validation has
  * already refused a key whose services disagree on its value.
  */
-export function collectVariables(d: Descriptor): EnvVariable[] {
+export function collectVariables(d: Descriptor): readonly EnvVariable[] {
+  let variables = variableLists.get(d);
+  if (variables === undefined) {
+    variables = Object.freeze(gatherVariables(d));
+    variableLists.set(d, variables);
+  }
+  return variables;
+}
+
+/** A variable while it is being gathered. */
+interface GatheredVariable extends EnvVariable {
+  services: string[];
+  values: Record<string, string>;
+  source: EnvVariable["source"];
+  note?: string;
+}
+
+function gatherVariables(d: Descriptor): EnvVariable[] {
   const envs = environmentNames(d);
-  const byKey = new Map<string, EnvVariable>();
+  const byKey = new Map<string, GatheredVariable>();
   for (const [name, service] of listServices(d)) {
     for (const [key, value] of Object.entries(service.environment ?? {})) {
       let variable = byKey.get(key);

@@ -10,6 +10,7 @@ import {
   exposureOf,
   imageHealthcheckOf,
   isScalar,
+  listServices,
   nodesOfService,
   platformOf,
   scalarText,
@@ -24,10 +25,6 @@ type Segment = string | number;
 
 function problem(segments: readonly Segment[], message: string, hint?: string): RuleProblem {
   return { pointer: joinPointer(segments), message, ...(hint === undefined ? {} : { hint }) };
-}
-
-function serviceEntries(d: Descriptor): Array<[string, Service]> {
-  return Object.entries(d.services);
 }
 
 /** Where a service runs: a systemd unit, a swarm stack service, or a compose service. */
@@ -48,7 +45,7 @@ function dependencySegments(name: string, index: number, dep: string | { service
 export const findUnknownDependencies: Rule = (d) => {
   const names = Object.keys(d.services);
   const found: RuleProblem[] = [];
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     const seen = new Set<string>();
     (service.dependsOn ?? []).forEach((dep, index) => {
       const target = dependencyName(dep);
@@ -106,7 +103,7 @@ export const findUndeclaredSecrets: Rule = (d) => {
       found.push(problem(at, `secret ${quote(secret)} is not declared under secrets`, suggestName(secret, declared, "secret")));
     }
   };
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     (service.secrets ?? []).forEach((ref, index) => {
       if (typeof ref === "string") check(ref, ["services", name, "secrets", index]);
       else check(ref.source, ["services", name, "secrets", index, "source"]);
@@ -119,7 +116,7 @@ export const findUndeclaredSecrets: Rule = (d) => {
 export const findBadMounts: Rule = (d) => {
   const declared = Object.keys(d.volumes ?? {});
   const found: RuleProblem[] = [];
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     const targets = new Map<string, number>();
     (service.mounts ?? []).forEach((mount, index) => {
       const at: Segment[] = ["services", name, "mounts", index];
@@ -151,7 +148,7 @@ export const findUnknownNetworks: Rule = (d) => {
       found.push(problem(at, `network ${quote(network)} is not declared under networks`, suggestName(network, declared, "network")));
     }
   };
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     (service.networks ?? []).forEach((network, index) => check(network, ["services", name, "networks", index]));
   }
   if (d.targets?.swarm) check(d.targets.swarm.network, ["targets", "swarm", "network"]);
@@ -161,7 +158,7 @@ export const findUnknownNetworks: Rule = (d) => {
 export const findBadImageSources: Rule = (d) => {
   const names = Object.keys(d.services);
   const found: RuleProblem[] = [];
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     const sources = (["image", "build", "imageOf"] as const).filter((key) => service[key] !== undefined);
     if (sources.length === 0) {
       found.push(problem(["services", name], "needs one of image, build or imageOf"));
@@ -198,7 +195,7 @@ function hostOfEntries(service: Service): Array<[string, string]> {
 export const findBadHostReferences: Rule = (d) => {
   const names = Object.keys(d.services);
   const found: RuleProblem[] = [];
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     for (const [key, target] of hostOfEntries(service)) {
       const at: Segment[] = ["services", name, "environment", key, "hostOf"];
       const other = d.services[target];
@@ -216,7 +213,7 @@ export const findUnknownRoles: Rule = (d) => {
   if (nodes.length === 0) return [];
   const carried = [...new Set(nodes.flatMap((n) => n.roles ?? []))];
   const found: RuleProblem[] = [];
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     (service.roles ?? []).forEach((role, index) => {
       if (!carried.includes(role)) {
         found.push(problem(["services", name, "roles", index], `no node carries the role ${quote(role)}`, suggestName(role, carried, "role")));
@@ -232,7 +229,7 @@ export const findUnknownNodes: Rule = (d) => {
   const check = (node: string, at: Segment[]): void => {
     if (!(node in (d.nodes ?? {}))) found.push(problem(at, `node ${quote(node)} is not declared under nodes`, suggestName(node, declared, "node")));
   };
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     (service.placement?.nodes ?? []).forEach((node, index) => check(node, ["services", name, "placement", "nodes", index]));
   }
   const deploy = d.targets?.github?.deploy;
@@ -296,7 +293,7 @@ export const findPortConflicts: Rule = (d) => {
     hosts: Set<string> | "all";
   }
   const publications: Publication[] = [];
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     const containerPorts = new Map<string, number>();
     const hosts = hostsOf(d, service);
     (service.ports ?? []).forEach((port, index) => {
@@ -337,7 +334,7 @@ export const findPortConflicts: Rule = (d) => {
 export const findUnreadEnvironmentValues: Rule = (d) => {
   const plain = new Set<string>();
   const computed = new Map<string, string>();
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     for (const [key, value] of Object.entries(service.environment ?? {})) {
       if (isScalar(value)) plain.add(key);
       else computed.set(key, name);
@@ -371,7 +368,7 @@ function valueText(value: EnvValue): string {
 export const findConflictingVariables: Rule = (d) => {
   const found: RuleProblem[] = [];
   const generated = new Map<string, string>();
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     for (const ref of service.secrets ?? []) {
       const secret = typeof ref === "string" ? ref : ref.source;
       const key = secretVariableKey(secret, d.secrets?.[secret], service);
@@ -382,7 +379,7 @@ export const findConflictingVariables: Rule = (d) => {
     }
   }
   const firstValue = new Map<string, { service: string; value: EnvValue }>();
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     for (const [key, value] of Object.entries(service.environment ?? {})) {
       const at: Segment[] = ["services", name, "environment", key];
       const setter = generated.get(key);
@@ -411,7 +408,7 @@ export const findSwarmProblems: Rule = (d) => {
   const swarm = d.targets?.swarm;
   if (!swarm) return [];
   const found: RuleProblem[] = [];
-  const swarmServices = serviceEntries(d).filter(([, s]) => runtimeOf(d, s) === "swarm");
+  const swarmServices = listServices(d).filter(([, s]) => runtimeOf(d, s) === "swarm");
   for (const [name, service] of swarmServices) {
     if (service.gpu !== undefined) {
       found.push(problem(["services", name, "gpu"], "swarm does not support GPU device reservations; run this service on a compose node or drop gpu", "set swarm: false on this service"));
@@ -430,7 +427,7 @@ export const findSwarmProblems: Rule = (d) => {
 export const findSystemdProblems: Rule = (d) => {
   const found: RuleProblem[] = [];
   const systemd = d.targets?.systemd;
-  const units = serviceEntries(d).filter(([, s]) => platformOf(s) === "systemd");
+  const units = listServices(d).filter(([, s]) => platformOf(s) === "systemd");
   if (!systemd) {
     for (const [name] of units) {
       found.push(problem(["services", name, "platform"], "runs under systemd, but targets.systemd is missing", "add targets.systemd with user and installDir"));
@@ -456,7 +453,7 @@ function hasHealthcheck(service: Service): boolean {
 
 export const findCrossRuntimeDependencies: Rule = (d) => {
   const found: RuleProblem[] = [];
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     const mine = runtimeOf(d, service);
     (service.dependsOn ?? []).forEach((dep, index) => {
       const target = d.services[dependencyName(dep)];
@@ -476,7 +473,7 @@ export const findCrossRuntimeDependencies: Rule = (d) => {
 
 export const findHealthcheckPorts: Rule = (d) => {
   const found: RuleProblem[] = [];
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     const ports = (service.ports ?? []).map((p) => p.port);
     const check = service.healthcheck;
     const probes: Array<[Segment[], number]> = [];
@@ -495,7 +492,7 @@ export const findHealthcheckPorts: Rule = (d) => {
 export const findClusterWithoutNetwork: Rule = (d) => {
   if (!d.targets?.firewall || (d.cluster?.cidr ?? []).length > 0) return [];
   const found: RuleProblem[] = [];
-  for (const [name, service] of serviceEntries(d)) {
+  for (const [name, service] of listServices(d)) {
     (service.ports ?? []).forEach((port, index) => {
       if (port.exposure === "cluster") {
         found.push(problem(["services", name, "ports", index, "exposure"], "exposure: cluster needs cluster.cidr, the network the firewall lets in", "add cluster.cidr"));

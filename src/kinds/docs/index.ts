@@ -95,7 +95,7 @@ const LISTED_SERVICES = 8;
  * list that covers every service says so, one that misses a few names those, and any other
  * names the first few and counts the rest. Short lists are written out whole.
  */
-export function summarizeServices(names: string[], all: string[]): string {
+export function summarizeServices(names: readonly string[], all: readonly string[]): string {
   if (names.length <= LISTED_SERVICES) return names.join(", ");
   if (names.length === all.length) return `every service (${names.length})`;
   const missing = all.length - names.length;

@@ -75,7 +75,7 @@ function planEnvFiles(d: Descriptor): PlannedFile[] {
   }));
   const secrets = Object.entries(d.secrets ?? {});
   if (secrets.length === 0) return files;
-  const readers = new Map<string, string[]>();
+  const readers = new Map<string, readonly string[]>();
   for (const variable of collectVariables(d)) readers.set(variable.key, variable.services);
   files.push({
     path: secretsExamplePath(d),

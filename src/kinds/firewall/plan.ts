@@ -69,7 +69,7 @@ export function isOpened(port: Port): boolean {
 }
 
 /** The services that run on a host: with nodes, the ones placed there; without, all. */
-export function servicesOnHost(d: Descriptor, node: string | undefined): Array<[string, Service]> {
+export function servicesOnHost(d: Descriptor, node: string | undefined): ReadonlyArray<readonly [string, Service]> {
   if (node === undefined) return listServices(d);
   return listServices(d).filter(([, service]) => nodesOfService(d, service).includes(node));
 }
@@ -94,7 +94,11 @@ function describePortEntry(name: string, port: Port): string {
   return port.description === undefined ? name : `${name}: ${port.description}`;
 }
 
-function serviceRules(d: Descriptor, node: string | undefined, services: Array<[string, Service]>): FirewallRule[] {
+function serviceRules(
+  d: Descriptor,
+  node: string | undefined,
+  services: ReadonlyArray<readonly [string, Service]>,
+): FirewallRule[] {
   const rules: FirewallRule[] = [];
   for (const [name, service] of services) {
     (service.ports ?? []).forEach((port, index) => {

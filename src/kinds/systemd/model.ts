@@ -30,7 +30,7 @@ const RESERVED_VAR = new Set(["lib", "log", "tmp", "cache", "spool", "run", "loc
 /** Ports below this need CAP_NET_BIND_SERVICE. */
 export const FIRST_UNPRIVILEGED_PORT = 1024;
 
-export function systemdServices(d: Descriptor): Array<[string, Service]> {
+export function systemdServices(d: Descriptor): ReadonlyArray<readonly [string, Service]> {
   return listServices(d).filter(([, s]) => platformOf(s) === "systemd");
 }
 
