@@ -2,17 +2,20 @@
 //
 // The yaml library reads with positions, which every problem message needs, but it reads
 // a large descriptor slowly (half a second for a thousand services). Most descriptors are
-// valid and plain, and then no position is ever asked for. For those, js-yaml reads the
-// value, and the yaml library runs only if a problem needs a line number (see load.ts).
+// valid and plain, and then no position is ever asked for. For those, this reader builds
+// the value in one pass over the lines, and the yaml library runs only if a problem needs
+// a line number (see load.ts).
 //
-// The quick reader must never accept a text the full reader would turn down, nor read a
-// different value. So it takes only plain text (no tabs, CRs, control characters, anchors,
-// aliases, tags, directives, block scalars, complex keys or document markers; these go to
-// the full reader), resolves plain scalars with the yaml library's own core-schema tests
-// and resolvers, in the library's order, and gives up on anything the full reader turns
-// into a problem (duplicate keys, a key that is not a string, leading-zero numbers,
-// infinities, reserved keys). test/load-quick.test.ts compares the two readers on random text.
-import jsYaml from "js-yaml";
+// It must never accept a text the full reader would turn down, nor read a different value.
+// So it knows only the plain shapes descriptors are written in: block mappings and
+// sequences, one-line quoted scalars, plain scalars, and flow collections that close on
+// their line. Anything else gives up and leaves the text to the full reader: tabs, CRs,
+// control characters, anchors, aliases, tags, directives, block scalars, multi-line
+// scalars, complex keys, document markers, merge keys, duplicate keys, keys that are not
+// strings, leading-zero numbers, infinities, reserved keys. Plain scalars resolve with the
+// yaml library's own core-schema tests and resolvers, in the library's order. Over-cautious
+// on purpose: giving up only costs time. test/load-quick.test.ts compares the two readers
+// on random text.
 import { Document, Scalar, type ScalarTag } from "yaml";
 
 /** Keys that name an object's machinery in JavaScript; a descriptor may not use them. */
@@ -23,179 +26,384 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set(["__proto__", "constru
  * separators, NEL and the byte order mark excluded).
  */
 const UNUSUAL_CHARACTER = /[^\n\x20-\x7e\u00a0-\u2027\u202a-\ufefe\uff00-\ufffd]/;
-/** Where a token may start: after these (or at a line start). */
-const TOKEN_BEFORE = new Set([" ", "[", "{", ",", ":"]);
-/** May follow a quoted scalar or a closed flow collection on its line. */
-const AFTER_CLOSE = new Set([" ", ",", "]", "}", ":"]);
-
-/**
- * Whether every line is of the plain shapes the quick reader is trusted with: block keys
- * and list items, one-line quoted scalars, flow collections that close on their line, and
- * comments after a blank. Left to the full reader: anchors, aliases, tags, directives,
- * block scalars, complex keys, document markers, merge keys, multi-line scalars or flow
- * collections, a flow collection used as a key, and anything the two readers could
- * tokenize differently. Over-cautious on purpose: a refusal only costs time.
- */
-export function isPlainYaml(text: string): boolean {
-  if (UNUSUAL_CHARACTER.test(text)) return false;
-  let first = true;
-  for (const line of text.split("\n")) {
-    if (!isPlainLine(line)) return false;
-    // The top level starts in the first column.
-    if (first && line.trim() !== "" && !line.trimStart().startsWith("#")) {
-      if (line.startsWith(" ")) return false;
-      first = false;
-    }
-  }
-  return true;
-}
 
 /** YAML allows an implicit key of at most 1024 characters; longer lines go to the full reader. */
 const MAX_LINE = 1000;
 
-function isPlainLine(line: string): boolean {
-  if (line.length > MAX_LINE || /^(?:---|\.\.\.)/.test(line)) return false;
-  const content = line.trimStart();
-  if (content === "" || content.startsWith("#")) return true;
-  let depth = 0;
-  let sawColon = false;
-  /** Where a comment starts, or the line's end. */
-  let end = line.length;
-  for (let i = line.length - content.length; i < line.length; i++) {
-    const c = line[i]!;
-    const before = i === 0 ? " " : line[i - 1]!;
-    const atToken = TOKEN_BEFORE.has(before) || (before === "-" && (i === 1 || line[i - 2] === " "));
-    if (c === "'" || c === '"') {
-      if (!atToken) continue;
-      const close = closingQuote(line, i);
-      if (close < 0) return false;
-      const next = line[close + 1];
-      if (next !== undefined && !AFTER_CLOSE.has(next)) return false;
-      i = close;
-      continue;
-    }
-    if (c === "#") {
-      if (before !== " ") return false;
-      end = i;
-      break;
-    }
-    if ("&*!%|>?@`:".includes(c) && atToken) return false;
-    if (c === "<" && line[i + 1] === "<") return false;
-    if (c === "[" || c === "{") {
-      if (!atToken || ++depth > 2) return false;
-    } else if (c === "]" || c === "}") {
-      if (--depth < 0) return false;
-      const next = line[i + 1];
-      if (next !== undefined && next !== " " && next !== "," && next !== "]" && next !== "}") return false;
-    } else if (c === ":" && (line[i + 1] === " " || i + 1 === line.length)) {
-      sawColon = true;
-    }
-  }
-  if (depth !== 0) return false;
-  const code = line.slice(0, end).trimEnd();
-  // Empty list items and lists opened inside list items ("- -") are left to the full reader.
-  if (/^ *-(?: *$| +-(?: |$))/.test(code)) return false;
-  // A line that is neither a key nor a list item continues a multi-line scalar.
-  return sawColon || /^ *- +\S/.test(code);
-}
+/** Flow collections nest at most this deep here (`[a, [b]]`, `{a: [b]}`). */
+const MAX_FLOW_DEPTH = 2;
 
 /**
- * The index of the quote closing the one at `open`, or -1 if it does not close on this
- * line or holds a \U escape: js-yaml takes a code point above U+10FFFF that the yaml
- * library refuses.
+ * Characters that may not start a plain scalar or key here: YAML's indicators. A dash may,
+ * when a character other than a space follows (`-5`, `--bind`).
  */
-function closingQuote(line: string, open: number): number {
-  const quote = line[open];
-  for (let i = open + 1; i < line.length; i++) {
-    const c = line[i];
-    if (quote === '"' && c === "\\") {
-      if (line[i + 1] === "U") return -1;
-      i++;
-    } else if (c === quote) {
-      if (quote === "'" && line[i + 1] === "'") i++;
-      else return i;
-    }
-  }
-  return -1;
+const NOT_PLAIN_START = new Set([..."?:,[]{}#&*!|>'\"%@`"]);
+
+/** Characters that end a plain scalar inside a flow collection. */
+const FLOW_INDICATORS = new Set([..."[]{},"]);
+
+/** Characters a plain key may not hold here: indicators, quotes and spaces. */
+const NOT_IN_PLAIN_KEY = /[\s:#,[\]{}&*!|>'"%@`]/;
+
+/** Thrown anywhere inside the reader to leave the text to the full reader. */
+class Unsure {}
+const UNSURE = new Unsure();
+
+function giveUp(): never {
+  throw UNSURE;
 }
 
-/** A scalar the full reader reads as null, a boolean or a number, kept apart until the walk. */
-class Typed {
-  constructor(readonly value: unknown) {}
-}
-
-/** Thrown inside js-yaml to give the text to the full reader. */
-class Unsure extends Error {}
-
-let schema: jsYaml.Schema | undefined;
-
-/**
- * js-yaml's failsafe schema (strings, sequences, maps) plus, for plain scalars, the yaml
- * library's own core tags in its own order, so a scalar means the same to both readers.
- */
-function quickSchema(): jsYaml.Schema {
-  if (schema !== undefined) return schema;
-  // Only scalar tags carry a test; the core schema's map and sequence tags have none.
-  const tags = new Document().schema.tags.filter(
-    (tag): tag is ScalarTag => tag.default === true && tag.test !== undefined && tag.tag !== "tag:yaml.org,2002:str",
-  );
-  const types = tags.map((tag) => {
-    const test = tag.test as RegExp;
-    return new jsYaml.Type(`tag:create-deploy,quick:${tag.tag}:${test.source}`, {
-      kind: "scalar",
-      resolve: (data: unknown) => typeof data === "string" && test.test(data),
-      construct: (data: string) => {
-        const resolved: unknown = tag.resolve(data, () => {
-          throw new Unsure();
-        }, {});
-        const value = resolved instanceof Scalar ? resolved.value : resolved;
-        // The full reader reports these: 0400 is not octal, .inf is not a number here.
-        if (typeof value === "number" && (!Number.isFinite(value) || /^[-+]?0[0-9]/.test(data))) throw new Unsure();
-        if (typeof value !== "number" && typeof value !== "boolean" && value !== null) throw new Unsure();
-        return new Typed(value);
-      },
-    });
-  });
-  schema = jsYaml.FAILSAFE_SCHEMA.extend({ implicit: types });
-  return schema;
-}
-
-/**
- * The value with every Typed replaced by what it holds, in place (js-yaml's objects are
- * this reader's own); Unsure for keys the full reader would report.
- */
-function unwrap(node: unknown): unknown {
-  if (node instanceof Typed) return node.value;
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) node[i] = unwrap(node[i]);
-  } else if (node !== null && typeof node === "object") {
-    const record = node as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      // A Typed key became "[object Object]" inside js-yaml: the key was not a string.
-      if (key === "[object Object]" || RESERVED_KEYS.has(key) || key === "<<") throw new Unsure();
-      record[key] = unwrap(record[key]);
-    }
-  }
-  return node;
+interface Line {
+  /** Leading spaces. */
+  indent: number;
+  /** The rest of the line: never empty, never a comment line. */
+  text: string;
 }
 
 /** The descriptor's value, or undefined when the full reader must read it. */
 export function readQuickly(text: string): unknown {
-  if (!isPlainYaml(text)) return undefined;
-  try {
-    const raw: unknown = jsYaml.load(text, {
-      schema: quickSchema(),
-      json: false,
-      onWarning: () => {
-        throw new Unsure();
-      },
-    });
-    // Only a map is a descriptor; for anything else (nothing, a list, a scalar) the full
-    // reader places the problem.
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw) || raw instanceof Typed) return undefined;
-    return unwrap(raw);
-  } catch {
-    // A syntax error, a duplicate key, anything unsure: the full reader reports it.
-    return undefined;
+  if (UNUSUAL_CHARACTER.test(text)) return undefined;
+  const lines: Line[] = [];
+  for (const raw of text.split("\n")) {
+    if (raw.length > MAX_LINE || raw.startsWith("---") || raw.startsWith("...")) return undefined;
+    let indent = 0;
+    while (raw.charCodeAt(indent) === 32) indent++;
+    if (indent === raw.length || raw[indent] === "#") continue;
+    lines.push({ indent, text: indent === 0 ? raw : raw.slice(indent) });
   }
+  // Only a map is a descriptor; for anything else (nothing, a list, a scalar) the full
+  // reader places the problem. The top level starts in the first column.
+  if (lines.length === 0 || lines[0]!.indent !== 0) return undefined;
+  try {
+    const reader = new BlockReader(lines);
+    const value = reader.readMapping(0);
+    return reader.done() ? value : undefined;
+  } catch (error) {
+    if (error === UNSURE) return undefined;
+    throw error;
+  }
+}
+
+/** Reads block collections line by line; each line is taken once. */
+class BlockReader {
+  private next = 0;
+
+  constructor(private readonly lines: Line[]) {}
+
+  done(): boolean {
+    return this.next === this.lines.length;
+  }
+
+  /** The entries of a block mapping whose keys stand at `indent`. */
+  readMapping(indent: number): Record<string, unknown> {
+    const map: Record<string, unknown> = {};
+    while (this.next < this.lines.length) {
+      const line = this.lines[this.next]!;
+      if (line.indent < indent) break;
+      // Deeper than the keys, or a list item among them: not a shape this reader knows.
+      if (line.indent > indent || isListItem(line.text)) giveUp();
+      const { key, rest } = readKeyLine(line.text) ?? giveUp();
+      if (Object.hasOwn(map, key)) giveUp();
+      this.next++;
+      map[key] = this.readValue(rest, indent, true);
+    }
+    return map;
+  }
+
+  /** The items of a block sequence whose dashes stand at `indent`. */
+  readSequence(indent: number): unknown[] {
+    const list: unknown[] = [];
+    while (this.next < this.lines.length) {
+      const line = this.lines[this.next]!;
+      if (line.indent < indent) break;
+      if (line.indent > indent) giveUp();
+      // The next key of a mapping whose list stood at the keys' own indentation.
+      if (!isListItem(line.text)) break;
+      let start = 1;
+      while (line.text.charCodeAt(start) === 32) start++;
+      const rest = line.text.slice(start);
+      // Empty items and lists opened inside list items are left to the full reader.
+      if (rest === "" || rest[0] === "#" || isListItem(rest)) giveUp();
+      if (readKeyLine(rest) !== undefined) {
+        // A mapping inside the item: its first key shares the dash's line, and the
+        // others align with that key.
+        const column = indent + start;
+        this.lines[this.next] = { indent: column, text: rest };
+        list.push(this.readMapping(column));
+      } else {
+        this.next++;
+        list.push(this.readValue(` ${rest}`, indent, false));
+      }
+    }
+    return list;
+  }
+
+  /**
+   * The value after a key's colon or a list item's dash (`rest` starts with a space or is
+   * empty): on the same line, or as a block on the lines below.
+   */
+  private readValue(rest: string, indent: number, ofKey: boolean): unknown {
+    const start = skipSpaces(rest, 0);
+    if (start === rest.length || rest[start] === "#") return this.readNestedBlock(indent, ofKey);
+    const value = readInlineValue(rest, start);
+    // A deeper line below would continue a multi-line scalar, or be an error.
+    if (this.next < this.lines.length && this.lines[this.next]!.indent > indent) giveUp();
+    return value;
+  }
+
+  /** The block below a key or item with nothing after it; null when there is none. */
+  private readNestedBlock(indent: number, ofKey: boolean): unknown {
+    if (!ofKey) giveUp();
+    const below = this.lines[this.next];
+    if (below === undefined || below.indent < indent) return null;
+    if (below.indent === indent) {
+      // A key's list may stand at the key's own indentation.
+      return isListItem(below.text) ? this.readSequence(indent) : null;
+    }
+    return isListItem(below.text) ? this.readSequence(below.indent) : this.readMapping(below.indent);
+  }
+}
+
+function isListItem(text: string): boolean {
+  return text[0] === "-" && (text.length === 1 || text[1] === " ");
+}
+
+function skipSpaces(text: string, from: number): number {
+  let i = from;
+  while (text.charCodeAt(i) === 32) i++;
+  return i;
+}
+
+/** After a value: nothing, or spaces and perhaps a comment. */
+function expectEndOfLine(text: string, from: number): void {
+  if (from === text.length) return;
+  if (text[from] !== " ") giveUp();
+  const i = skipSpaces(text, from);
+  if (i !== text.length && text[i] !== "#") giveUp();
+}
+
+/**
+ * The key of a `key: value` line and what follows its colon; undefined when the line is
+ * not a key (a scalar in a list). Unsure for keys this reader does not take.
+ */
+function readKeyLine(text: string): { key: string; rest: string } | undefined {
+  const first = text[0];
+  if (first === '"' || first === "'") {
+    const { value, end } = readQuoted(text, 0);
+    if (text[end] !== ":") {
+      // A space before the colon is YAML, but this reader leaves it alone.
+      if (text[skipSpaces(text, end)] === ":") giveUp();
+      return undefined;
+    }
+    if (end + 1 < text.length && text[end + 1] !== " ") giveUp();
+    return { key: checkedKey(value), rest: text.slice(end + 1) };
+  }
+  if (first === "[" || first === "{") return undefined;
+  let colon = text.indexOf(":");
+  while (colon !== -1 && colon + 1 < text.length && text[colon + 1] !== " ") colon = text.indexOf(":", colon + 1);
+  if (colon === -1) return undefined;
+  const key = text.slice(0, colon);
+  // A comment before the colon makes the line a scalar; odd keys go to the full reader.
+  if (key.includes("#")) return undefined;
+  if (key === "" || key[0] === "-" || NOT_PLAIN_START.has(key[0]!) || NOT_IN_PLAIN_KEY.test(key)) giveUp();
+  if (typeof resolvePlain(key) !== "string") giveUp();
+  return { key: checkedKey(key), rest: text.slice(colon + 1) };
+}
+
+function checkedKey(key: string): string {
+  if (RESERVED_KEYS.has(key) || key === "<<") giveUp();
+  return key;
+}
+
+/** A scalar or flow collection that fills the rest of the line (a comment may follow). */
+function readInlineValue(text: string, start: number): unknown {
+  const first = text[start]!;
+  if (first === '"' || first === "'") {
+    const { value, end } = readQuoted(text, start);
+    expectEndOfLine(text, end);
+    return value;
+  }
+  if (first === "[" || first === "{") {
+    const { value, end } = readFlow(text, start, 1);
+    expectEndOfLine(text, end);
+    return value;
+  }
+  if (!mayStartPlain(text, start, false)) giveUp();
+  let end = text.indexOf(" #", start);
+  if (end === -1) end = text.length;
+  while (text.charCodeAt(end - 1) === 32) end--;
+  const plain = text.slice(start, end);
+  // A second `key: value` on the line, or a key without a value, is not a scalar.
+  if (plain.includes(": ") || plain.endsWith(":")) giveUp();
+  return resolvePlain(plain);
+}
+
+/** Double-quoted escapes that stand for one character; `\x`, `\u` are read apart, `\U` is left alone. */
+const ESCAPES: Readonly<Record<string, string>> = {
+  "0": "\0",
+  a: "\x07",
+  b: "\b",
+  e: "\x1b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  v: "\v",
+  N: "\u0085",
+  _: "\u00a0",
+  L: "\u2028",
+  P: "\u2029",
+  " ": " ",
+  '"': '"',
+  "/": "/",
+  "\\": "\\",
+};
+
+/** A quoted scalar that closes on its line, and the index just after its closing quote. */
+function readQuoted(text: string, open: number): { value: string; end: number } {
+  const quote = text[open];
+  let value = "";
+  let from = open + 1;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (quote === "'") {
+      if (c !== "'") continue;
+      value += text.slice(from, i);
+      if (text[i + 1] !== "'") return { value, end: i + 1 };
+      value += "'";
+      from = ++i + 1;
+    } else if (c === '"') {
+      return { value: value + text.slice(from, i), end: i + 1 };
+    } else if (c === "\\") {
+      value += text.slice(from, i);
+      const e = text[i + 1] ?? giveUp();
+      if (e === "x" || e === "u") {
+        const digits = text.slice(i + 2, i + (e === "x" ? 4 : 6));
+        if (!/^[0-9a-fA-F]+$/.test(digits) || digits.length !== (e === "x" ? 2 : 4)) giveUp();
+        const code = Number.parseInt(digits, 16);
+        // Lone surrogates are left to the full reader.
+        if (code >= 0xd800 && code <= 0xdfff) giveUp();
+        value += String.fromCharCode(code);
+        i += 1 + digits.length;
+      } else {
+        value += ESCAPES[e] ?? giveUp();
+        i += 1;
+      }
+      from = i + 1;
+    }
+  }
+  // Not closed on this line: a multi-line scalar, or an error.
+  return giveUp();
+}
+
+/** A flow collection that closes on its line, and the index just after it. */
+function readFlow(text: string, open: number, depth: number): { value: unknown; end: number } {
+  const mapping = text[open] === "{";
+  const close = mapping ? "}" : "]";
+  const list: unknown[] = [];
+  const map: Record<string, unknown> = {};
+  let i = skipSpaces(text, open + 1);
+  if (text[i] === close) return { value: mapping ? map : list, end: i + 1 };
+  for (;;) {
+    if (mapping) {
+      let key: string;
+      if (text[i] === '"' || text[i] === "'") {
+        const quoted = readQuoted(text, i);
+        key = quoted.value;
+        i = quoted.end;
+      } else {
+        const plain = readFlowPlain(text, i);
+        if (plain.text.includes(":") || typeof resolvePlain(plain.text) !== "string") giveUp();
+        key = plain.text;
+        i = plain.end;
+      }
+      // Only `key: value`, with one space after the colon and a value.
+      if (text[i] !== ":" || text[i + 1] !== " ") giveUp();
+      if (Object.hasOwn(map, checkedKey(key))) giveUp();
+      const item = readFlowItem(text, skipSpaces(text, i + 1), depth);
+      map[key] = item.value;
+      i = item.end;
+    } else {
+      const item = readFlowItem(text, i, depth);
+      list.push(item.value);
+      i = item.end;
+    }
+    i = skipSpaces(text, i);
+    if (text[i] === close) return { value: mapping ? map : list, end: i + 1 };
+    if (text[i] !== ",") giveUp();
+    i = skipSpaces(text, i + 1);
+    // A trailing comma is YAML, but this reader leaves it alone.
+    if (text[i] === close) giveUp();
+  }
+}
+
+function readFlowItem(text: string, start: number, depth: number): { value: unknown; end: number } {
+  const first = text[start];
+  if (first === '"' || first === "'") return readQuoted(text, start);
+  if (first === "[" || first === "{") {
+    if (depth >= MAX_FLOW_DEPTH) giveUp();
+    return readFlow(text, start, depth + 1);
+  }
+  const plain = readFlowPlain(text, start);
+  return { value: resolvePlain(plain.text), end: plain.end };
+}
+
+/**
+ * A plain scalar inside a flow collection: up to a flow indicator or a colon that ends it
+ * (one followed by a space or an indicator), without trailing spaces.
+ */
+function readFlowPlain(text: string, start: number): { text: string; end: number } {
+  if (!mayStartPlain(text, start, true)) giveUp();
+  let end = start;
+  for (; end < text.length; end++) {
+    const c = text[end]!;
+    if (FLOW_INDICATORS.has(c)) break;
+    // A comment, or a # this reader does not tell from one, is left to the full reader.
+    if (c === "#") giveUp();
+    if (c === ":" && !isPlainSafe(text[end + 1], true)) break;
+  }
+  // The collection must close on this line.
+  if (end === text.length) giveUp();
+  let last = end;
+  while (text.charCodeAt(last - 1) === 32) last--;
+  return { text: text.slice(start, last), end: last };
+}
+
+/** Whether a plain scalar may start at `start`: not at an indicator, a dash only before a safe character. */
+function mayStartPlain(text: string, start: number, inFlow: boolean): boolean {
+  const first = text[start];
+  if (first === undefined || first === " " || NOT_PLAIN_START.has(first)) return false;
+  return first !== "-" || isPlainSafe(text[start + 1], inFlow);
+}
+
+/** A character that may follow a dash or colon inside a plain scalar (YAML's ns-plain-safe). */
+function isPlainSafe(c: string | undefined, inFlow: boolean): boolean {
+  return c !== undefined && c !== " " && !(inFlow && FLOW_INDICATORS.has(c));
+}
+
+/** The yaml library's core-schema scalar tags other than str, in its order. */
+let coreTags: ScalarTag[] | undefined;
+
+/**
+ * A plain scalar as the yaml library's core schema reads it: null, a boolean, a number or
+ * a string. Only texts starting with one of these characters can be anything but a string.
+ */
+const TYPED_START = new Set([..."~nNtTfF0123456789+-."]);
+
+function resolvePlain(text: string): unknown {
+  if (!TYPED_START.has(text[0]!)) return text;
+  // Only scalar tags carry a test; the core schema's map and sequence tags have none.
+  coreTags ??= new Document().schema.tags.filter(
+    (tag): tag is ScalarTag => tag.default === true && tag.test !== undefined && tag.tag !== "tag:yaml.org,2002:str",
+  );
+  for (const tag of coreTags) {
+    if (!(tag.test as RegExp).test(text)) continue;
+    const resolved: unknown = tag.resolve(text, giveUp, {});
+    const value = resolved instanceof Scalar ? resolved.value : resolved;
+    // The full reader reports these: 0400 is not octal, .inf is not a number here.
+    if (typeof value === "number" && (!Number.isFinite(value) || /^[-+]?0[0-9]/.test(text))) giveUp();
+    if (typeof value !== "number" && typeof value !== "boolean" && value !== null) giveUp();
+    return value;
+  }
+  return text;
 }

@@ -84,11 +84,75 @@ describe("the quick reader", () => {
       "just text\n",
       "a: [1, 2\n",
       "a: 'unclosed\n",
-      // js-yaml reads code points above U+10FFFF; the yaml library refuses them.
+      // \U escapes are left to the full reader, which refuses code points above U+10FFFF.
       'a: "\\U00110000"\n',
       'a: "\\U0001F642"\n',
     ];
     for (const text of refused) expect(readQuickly(text), JSON.stringify(text)).toBeUndefined();
+  });
+
+  it("reads the shapes descriptors are written in without giving up", () => {
+    const text = [
+      "name: shop # the project",
+      "services:",
+      "  web:",
+      "    build: { runtime: python, version: \"3.12\" }",
+      "    command: [gunicorn, app.wsgi, --bind, 0.0.0.0:8000, -w, -5]",
+      "    ports:",
+      "    - port: 8000",
+      "      published: 80",
+      "      exposure: public",
+      "    -   port: 9000",
+      "        exposure: local",
+      "    environment:",
+      "      URL: http://example.org:8080/a#b",
+      "      EMPTY:",
+      "      QUOTED: 'it''s \"fine\"'",
+      '      ESCAPED: "tab\\there \\u00e9\\x41 \\/ \\"q\\""',
+      "      LIST: [a b, 'c, d', \"e]\", [f, g], {h: i}]",
+      '    "quoted key": {a: 1, "b": [x, y], c: "z"}',
+      "  worker:",
+      "    depends: [web]",
+      "",
+      "    # a comment between keys",
+      "    image: redis:7.4-alpine",
+      "list:",
+      "- a",
+      "- b: c",
+      "  d:",
+      "  - e",
+      "  - f",
+      "- [g, h]",
+    ].join("\n");
+    expect(expectAgreement(`${text}\n`)).toBe(true);
+  });
+
+  it("reads any printable text as a plain, quoted or flow scalar the way the full reader does", () => {
+    const unit = fc.oneof(
+      fc.constantFrom(..."!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ 0123456789aAnNtTfFeEoxX~é漢\u00a0"),
+      fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 1 }),
+    );
+    const text = fc.string({ unit, minLength: 1, maxLength: 12 });
+    const shape = fc.constantFrom(
+      (t: string) => `a: ${t}\n`,
+      (t: string) => `${t}: a\n`,
+      (t: string) => `a:\n  - ${t}\n`,
+      (t: string) => `a: [${t}]\n`,
+      (t: string) => `a: [x, ${t}, y]\n`,
+      (t: string) => `a: {k: ${t}}\n`,
+      (t: string) => `a: {${t}: v}\n`,
+      (t: string) => `a: "${t}"\n`,
+      (t: string) => `a: '${t}'\n`,
+      (t: string) => `a:\n- ${t}: v\n  b: ${t}\n`,
+    );
+    let read = 0;
+    fc.assert(
+      fc.property(text, shape, (t, wrap) => {
+        if (expectAgreement(wrap(t))) read += 1;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(read).toBeGreaterThan(500);
   });
 
   it("reads typed scalars as the yaml library's core schema does", () => {
