@@ -86,7 +86,16 @@ export function cacheFolder(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, h
   return join(xdg !== undefined && xdg.startsWith("/") ? xdg : join(home, ".cache"), "create-deploy");
 }
 
-/** The cache file of this bundle under this Node: its name carries both, so installs never share one. */
+/**
+ * What a cache file belongs to: the bundle's bytes and the place it was run from. V8 keeps
+ * the file name a script had when its cache was made, so two installs of one version
+ * sharing a cache would have one's stack traces name the other's files.
+ */
+export function bundleDigest(path: string, bytes: Buffer): Buffer {
+  return createHash("sha256").update(path).update("\0").update(bytes).digest();
+}
+
+/** The cache file of this bundle (see bundleDigest) under this Node: its name carries both. */
 export function cacheFileName(digest: Buffer): string {
   return `cli-${digest.toString("hex").slice(0, 16)}-node${process.versions.node}-${process.arch}.bin`;
 }
@@ -229,7 +238,7 @@ export async function start(): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const bundle = join(here, "cli.cjs");
   const bytes = readFileSync(bundle);
-  const digest = sha256(bytes);
+  const digest = bundleDigest(bundle, bytes);
   // The wrapper Node gives every CommonJS module, so the bundle runs as it would if required.
   const source = `(function (exports, require, module, __filename, __dirname) { ${bytes.toString("utf8")}\n})`;
 

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  bundleDigest,
   cacheFileName,
   cacheFolder,
   decodeCachedCode,
@@ -48,6 +49,14 @@ describe("where the cache lives", () => {
     expect(name).toMatch(/^cli-[0-9a-f]{16}-node\d+\.\d+\.\d+-\w+\.bin$/u);
     expect(name).toContain(process.versions.node);
     expect(cacheFileName(digestOf("other bundle"))).not.toBe(name);
+  });
+
+  it("keeps apart the caches of two installs of the same bundle", () => {
+    const bytes = Buffer.from("bundle");
+    const here = bundleDigest("/a/node_modules/create-deploy/dist/cli.cjs", bytes);
+    expect(bundleDigest("/a/node_modules/create-deploy/dist/cli.cjs", Buffer.from("bundle"))).toEqual(here);
+    expect(cacheFileName(bundleDigest("/b/node_modules/create-deploy/dist/cli.cjs", bytes))).not.toBe(cacheFileName(here));
+    expect(cacheFileName(bundleDigest("/a/node_modules/create-deploy/dist/cli.cjs", Buffer.from("bundle 2")))).not.toBe(cacheFileName(here));
   });
 
   it("uses only a folder of this user that no one else can write to, below folders no one else can change", () => {
@@ -182,9 +191,10 @@ describe("the bin with its cache", () => {
     expect((await runCli(["generate", "--dry-run"], dir, { CREATE_DEPLOY_CACHE_DIR: cache })).code).toBe(0);
     const file = onlyCacheFile(cache);
     // A whole, well-formed file for this bundle whose code V8 cannot use: V8 itself must turn it down.
-    const bundleDigest = digestOf(readFileSync(join(REPO, "dist", "cli.cjs")));
-    const garbage = encodeCachedCode({ data: Buffer.alloc(statSync(file).size, 0xa5), complete: true }, bundleDigest);
-    expect(decodeCachedCode(garbage, bundleDigest)).toBeDefined();
+    const bundle = join(REPO, "dist", "cli.cjs");
+    const digest = bundleDigest(bundle, readFileSync(bundle));
+    const garbage = encodeCachedCode({ data: Buffer.alloc(statSync(file).size, 0xa5), complete: true }, digest);
+    expect(decodeCachedCode(garbage, digest)).toBeDefined();
     writeFileSync(file, garbage);
     const run = await runCli(["generate"], dir, { CREATE_DEPLOY_CACHE_DIR: cache });
     expect(run.code, run.stderr).toBe(0);
