@@ -53,7 +53,10 @@ function lineBreakHint(s: string): string | undefined {
 /** Walks the whole value, keys and strings alike. */
 export function findUnsafeStrings(value: unknown): UnsafeString[] {
   const found: UnsafeString[] = [];
-  const walk = (node: unknown, segments: (string | number)[]): void => {
+  // One path, grown and shrunk along the walk and copied only for a finding: a descriptor
+  // has tens of thousands of nodes, and almost never a finding.
+  const segments: (string | number)[] = [];
+  const walk = (node: unknown): void => {
     if (typeof node === "string") {
       const character = findUnsafeCharacter(node);
       if (character === undefined) return;
@@ -67,23 +70,30 @@ export function findUnsafeStrings(value: unknown): UnsafeString[] {
       return;
     }
     if (Array.isArray(node)) {
-      node.forEach((item, index) => walk(item, [...segments, index]));
+      for (let index = 0; index < node.length; index++) {
+        segments.push(index);
+        walk(node[index]);
+        segments.pop();
+      }
       return;
     }
     if (node !== null && typeof node === "object") {
-      for (const [key, child] of Object.entries(node)) {
+      const record = node as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        segments.push(key);
         const character = findUnsafeCharacter(key);
         if (character !== undefined) {
           found.push({
-            pointer: joinPointer([...segments, key]),
+            pointer: joinPointer(segments),
             isKey: true,
             message: `the key contains ${character}; keys must be one line without control characters`,
           });
         }
-        walk(child, [...segments, key]);
+        walk(record[key]);
+        segments.pop();
       }
     }
   };
-  walk(value, []);
+  walk(value);
   return found;
 }
