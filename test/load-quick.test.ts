@@ -241,6 +241,12 @@ describe("the quick reader", () => {
     );
   });
 
+  it("reads nesting as deep as a line allows, as the full reader does", () => {
+    let text = "";
+    for (let i = 0; i < 490; i++) text += `${" ".repeat(2 * i)}k${i}:\n`;
+    expect(expectAgreement(`${text}${" ".repeat(980)}leaf: [1, {a: b}]\n`)).toBe(true);
+  });
+
   it("leaves a key too long for YAML to the full reader", () => {
     const text = `${"k".repeat(1100)}: v\n`;
     expect(readQuickly(text)).toBeUndefined();
