@@ -4,10 +4,11 @@
 //   npm run bench                      (builds first)
 //   node bench/generate.mjs --runs 21
 //   node bench/generate.mjs --only genui,100 --bin /elsewhere/bin/create-deploy.js
+//   node bench/generate.mjs --dir /path/on/another/disk   (default: the system's temp folder)
 // The cases take turns, round after round, so a machine that gets busier halfway through
 // slows every case alike and the ratios to `node -e 0` stay comparable.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,8 +20,10 @@ const { values } = parseArgs({
     runs: { type: "string", default: "15" },
     only: { type: "string" },
     bin: { type: "string" },
+    dir: { type: "string" },
   },
 });
+const workDir = values.dir === undefined ? tmpdir() : resolve(values.dir);
 const runs = Number.parseInt(values.runs, 10);
 if (!Number.isInteger(runs) || runs < 3) {
   console.error(`--runs must be a whole number of at least 3, not ${JSON.stringify(values.runs)}`);
@@ -93,7 +96,7 @@ function generateCase(label, writeConfig) {
   return {
     label,
     prepare() {
-      const dir = mkdtempSync(join(tmpdir(), "create-deploy-bench-"));
+      const dir = mkdtempSync(join(workDir, "create-deploy-bench-"));
       const config = join(dir, "deploy.yaml");
       const out = join(dir, "out");
       writeConfig(config);
@@ -128,7 +131,21 @@ for (const n of [10, 100, 1000]) {
 const wanted = values.only?.split(",").filter((word) => word !== "");
 const selected = cases.filter((c, i) => i === 0 || wanted === undefined || wanted.some((word) => c.label.includes(word)));
 
+/**
+ * How long this file system takes to create 500 empty files in a new folder, the most a
+ * run here writes (1000 services make 507 files). It varies tenfold between machines, and
+ * between folders and moments on one machine, so it is printed beside the results.
+ */
+function probeFileCreation() {
+  const dir = mkdtempSync(join(workDir, "create-deploy-bench-probe-"));
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < 500; i++) closeSync(openSync(join(dir, `f${i}`), "wx"));
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  return { ms, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 const samples = new Map(selected.map((c) => [c.label, { times: [], peaks: [], cpus: [] }]));
+const probes = [];
 // Run folders are removed only after the last round. Removing hundreds of files just before
 // the next run is measured makes that run's file creations wait on the file system's work
 // for the removal (several hundred ms on an ext4 disk mounted with `discard`), a cost of
@@ -137,6 +154,9 @@ const cleanups = [];
 try {
   for (let round = 1; round <= runs; round++) {
     process.stderr.write(`\rround ${round}/${runs}`);
+    const probe = probeFileCreation();
+    cleanups.push(probe.cleanup);
+    probes.push(probe.ms);
     for (const c of selected) {
       const run = c.prepare();
       cleanups.push(run.cleanup);
@@ -165,6 +185,7 @@ for (const r of results) {
   const ratio = (r.median / baseline.median).toFixed(2);
   console.log(`${pad(r.label, 26)}${pad(r.median.toFixed(1), 12)}${pad(r.min.toFixed(1), 10)}${pad(ratio, 13)}${pad(shown(r.cpu, 0), 10)}${shown(r.peakMb, 1)}`);
 }
+console.log(`\nfile system: creating 500 empty files in ${workDir} took ${median(probes).toFixed(0)} ms (median; min ${Math.min(...probes).toFixed(0)}, max ${Math.max(...probes).toFixed(0)})`);
 const genui = results.find((r) => r.label === "generate genui");
 const thousand = results.find((r) => r.label === "generate 1000 services");
 console.log("");
