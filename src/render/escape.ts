@@ -73,12 +73,17 @@ export function escapeComposeValue(value: string): string {
   return value.replace(/\$/g, "$$$$");
 }
 
+/** What escapeMarkdownCell changes: backticks, backslashes, stars, pipes, and runs or ends of spaces. */
+const CELL_NEEDS_WORK = /[`\\*|]| {2}|^ | $/;
+
 /**
  * A Markdown table cell. Pipes would break the table; outside code spans (which callers may
  * pass), `*` would turn into emphasis that prettier rewrites, and leading, trailing or
  * repeated spaces cannot be shown (Markdown collapses them, prettier drops them).
  */
 export function escapeMarkdownCell(value: string): string {
+  // Most cells hold nothing to escape or collapse; they are returned as they are.
+  if (!CELL_NEEDS_WORK.test(value)) return value;
   const text = value
     .split(/(`[^`]*`)/)
     .map((part, index) => (index % 2 === 1 ? part : part.replace(/ {2,}/g, " ").replace(/\\/g, "\\\\").replace(/\*/g, "\\*")))

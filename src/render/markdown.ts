@@ -26,10 +26,16 @@ export function formatTable(headers: string[], rows: string[][], options: { code
     if (codeColumns.has(column) && !value.includes("`")) return `\`${value.replace(/\|/g, "\\|")}\``;
     return escapeMarkdownCell(value);
   };
-  const body = rows.map((row) => headers.map((_, i) => cell(row[i] ?? "", i)));
   const head = headers.map((h) => escapeMarkdownCell(h));
-  const widths = head.map((h, i) => Math.max(3, displayWidth(h), ...body.map((r) => displayWidth(r[i] ?? ""))));
-  const pad = (text: string, i: number): string => text + " ".repeat((widths[i] ?? 3) - displayWidth(text));
-  const line = (cells: string[]): string => `| ${cells.map(pad).join(" | ")} |`;
-  return [line(head), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...body.map(line)].join("\n");
+  const body = rows.map((row) => headers.map((_, i) => cell(row[i] ?? "", i)));
+  // Each cell's width is measured once: a table may have thousands of rows.
+  const measure = (cells: string[]): number[] => cells.map(displayWidth);
+  const headWidths = measure(head);
+  const bodyWidths = body.map(measure);
+  const widths = headWidths.map((w, i) => bodyWidths.reduce((max, row) => Math.max(max, row[i] ?? 0), Math.max(3, w)));
+  const line = (cells: string[], cellWidths: number[]): string =>
+    `| ${cells.map((text, i) => text + " ".repeat((widths[i] ?? 3) - (cellWidths[i] ?? 0))).join(" | ")} |`;
+  const lines = [line(head, headWidths), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`];
+  for (let r = 0; r < body.length; r++) lines.push(line(body[r]!, bodyWidths[r]!));
+  return lines.join("\n");
 }

@@ -94,14 +94,35 @@ function deploymentPatterns(d: Descriptor, context: string): string[] {
 }
 
 export interface IgnoreFileModel {
-  groups: IgnoreGroup[];
-  kept: Array<{ pattern: string; path: string }>;
-  hasKept: boolean;
+  readonly groups: readonly IgnoreGroup[];
+  readonly kept: ReadonlyArray<{ pattern: string; path: string }>;
+  readonly hasKept: boolean;
 }
+
+/**
+ * Services built alike from one context share one ignore model; a descriptor of many
+ * services works it out once for each context and set of files the builds read.
+ */
+const sharedModels = new WeakMap<Descriptor, Map<string, IgnoreFileModel>>();
 
 export function buildIgnoreModel(d: Descriptor, build: Build): IgnoreFileModel {
   const context = buildContextOf(build);
   const needed = [...installInputsOf(build), ...copiesOf(build).map((c) => c.source)].filter((path) => path !== ".");
+  let models = sharedModels.get(d);
+  if (models === undefined) {
+    models = new Map();
+    sharedModels.set(d, models);
+  }
+  const key = [context, ...needed].join("\0");
+  let model = models.get(key);
+  if (model === undefined) {
+    model = Object.freeze(workOutIgnoreModel(d, context, needed));
+    models.set(key, model);
+  }
+  return model;
+}
+
+function workOutIgnoreModel(d: Descriptor, context: string, needed: readonly string[]): IgnoreFileModel {
   const kept: Array<{ pattern: string; path: string }> = [];
   const groups: IgnoreGroup[] = [];
   const deployment = deploymentPatterns(d, context);
