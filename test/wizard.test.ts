@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import fc from "fast-check";
 import nodePlop from "node-plop";
-import { parseDocument } from "yaml";
+import { isAlias, parseDocument, visit } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatProblem } from "../src/problems.js";
 import { insertService, type ServiceRequest } from "../src/wizard/add-service.js";
@@ -119,6 +119,19 @@ const answersArbitrary = fc.record({
   firewall: fc.constantFrom(...FIREWALLS),
 });
 
+/** Whether a YAML text has anchors or aliases: valid, but not what a person writes or expects to edit. */
+function hasAnchors(text: string): boolean {
+  let found = false;
+  visit(parseDocument(text), (_key, node) => {
+    if (isAlias(node) || (typeof node === "object" && node !== null && "anchor" in node && node.anchor !== undefined)) {
+      found = true;
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  return found;
+}
+
 function withCommand(a: Omit<InitAnswers, "command">, dir: string): InitAnswers {
   const project = { ...detectProject(dir), runtime: a.runtime };
   return { ...a, command: guessCommand(dir, project, a.runtime, a.shape, a.name, a.port).command };
@@ -142,6 +155,7 @@ describe("every combination of answers makes a valid descriptor", () => {
         const text = descriptorText(composed.descriptor, "https://example.org/s.json");
         const result = checkDescriptorText(text);
         if (!result.ok) throw new Error(`${JSON.stringify(a)}\n${result.problems.map(formatProblem).join("\n")}`);
+        expect(hasAnchors(text), text).toBe(false);
         // What a shape cannot do is said, not silently dropped.
         if (a.gpu && ["systemd", "swarm", "image-ci"].includes(a.shape)) expect(composed.notes.join(" ")).toMatch(/GPU/);
       }),

@@ -254,7 +254,7 @@ function endOfLine(text: string, offset: number): number {
 
 /** `name: value` printed as a block at `indent` columns, each line ending in a newline. */
 function entryText(name: string, value: unknown, indent: number): string {
-  const doc = new Document({ [name]: value });
+  const doc = new Document({ [name]: value }, { aliasDuplicateObjects: false });
   if (isMap(doc.contents)) layOutLists(doc.contents, indent / 2);
   const pad = " ".repeat(indent);
   return doc

@@ -74,7 +74,9 @@ export function layOutLists(node: Node, baseDepth = 0): void {
 export const TO_STRING_OPTIONS = { lineWidth: 0, flowCollectionPadding: false } as const;
 
 export function descriptorText(descriptor: Descriptor, schemaReferenceText: string): string {
-  const doc = new Document(descriptor);
+  // Services that share a list (two stores on one network) would otherwise get an anchor
+  // and an alias: valid YAML, but not what a person would write or expect to edit.
+  const doc = new Document(descriptor, { aliasDuplicateObjects: false });
   if (!isMap(doc.contents)) throw new Error("a descriptor is a map");
   layOutLists(doc.contents);
   // A blank line before each top-level section after the first two (name, description).
