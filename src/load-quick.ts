@@ -23,7 +23,8 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set(["__proto__", "constru
 
 /**
  * Anything but line feeds, printable ASCII and printable non-ASCII (line and paragraph
- * separators, NEL and the byte order mark excluded).
+ * separators, NEL and the byte order mark excluded). Lone surrogates would pass, but a
+ * descriptor's text never holds one: load.ts refuses bytes that are not valid UTF-8.
  */
 const UNUSUAL_CHARACTER = /[^\n\x20-\x7e\u00a0-\u2027\u202a-\ufefe\uff00-\ufffd]/;
 
@@ -32,6 +33,19 @@ const MAX_LINE = 1000;
 
 /** Flow collections nest at most this deep here (`[a, [b]]`, `{a: [b]}`). */
 const MAX_FLOW_DEPTH = 2;
+
+/**
+ * Block collections nest at most this deep here; descriptors need a dozen levels. Far
+ * deeper text (a 1000-character line allows 1000 levels) exhausts the full reader's stack,
+ * which it reports as a problem: such text must reach it.
+ */
+const MAX_BLOCK_DEPTH = 64;
+
+/**
+ * The YAML the full reader reads (load.ts passes these to the yaml library): plain scalars
+ * here resolve with the same schema's tags and options.
+ */
+export const YAML_OPTIONS = { version: "1.2", schema: "core", merge: false, intAsBigInt: false } as const;
 
 /**
  * Characters that may not start a plain scalar or key here: YAML's indicators. A dash may,
@@ -79,7 +93,9 @@ export function readQuickly(text: string): unknown {
     const value = reader.readMapping(0);
     return reader.done() ? value : undefined;
   } catch (error) {
-    if (error === UNSURE) return undefined;
+    // Out of stack (called deep inside something else) is one more reason to leave the
+    // text to the full reader, which reports it if it too runs out.
+    if (error === UNSURE || error instanceof RangeError) return undefined;
     throw error;
   }
 }
@@ -87,6 +103,7 @@ export function readQuickly(text: string): unknown {
 /** Reads block collections line by line; each line is taken once. */
 class BlockReader {
   private next = 0;
+  private depth = 0;
 
   constructor(private readonly lines: Line[]) {}
 
@@ -96,6 +113,7 @@ class BlockReader {
 
   /** The entries of a block mapping whose keys stand at `indent`. */
   readMapping(indent: number): Record<string, unknown> {
+    if (++this.depth > MAX_BLOCK_DEPTH) giveUp();
     const map: Record<string, unknown> = {};
     while (this.next < this.lines.length) {
       const line = this.lines[this.next]!;
@@ -107,11 +125,13 @@ class BlockReader {
       this.next++;
       map[key] = this.readValue(rest, indent, true);
     }
+    this.depth--;
     return map;
   }
 
   /** The items of a block sequence whose dashes stand at `indent`. */
   readSequence(indent: number): unknown[] {
+    if (++this.depth > MAX_BLOCK_DEPTH) giveUp();
     const list: unknown[] = [];
     while (this.next < this.lines.length) {
       const line = this.lines[this.next]!;
@@ -135,6 +155,7 @@ class BlockReader {
         list.push(this.readValue(` ${rest}`, indent, false));
       }
     }
+    this.depth--;
     return list;
   }
 
@@ -393,12 +414,12 @@ const TYPED_START = new Set([..."~nNtTfF0123456789+-."]);
 function resolvePlain(text: string): unknown {
   if (!TYPED_START.has(text[0]!)) return text;
   // Only scalar tags carry a test; the core schema's map and sequence tags have none.
-  coreTags ??= new Document().schema.tags.filter(
+  coreTags ??= new Document(null, YAML_OPTIONS).schema.tags.filter(
     (tag): tag is ScalarTag => tag.default === true && tag.test !== undefined && tag.tag !== "tag:yaml.org,2002:str",
   );
   for (const tag of coreTags) {
     if (!(tag.test as RegExp).test(text)) continue;
-    const resolved: unknown = tag.resolve(text, giveUp, {});
+    const resolved: unknown = tag.resolve(text, giveUp, YAML_OPTIONS);
     const value = resolved instanceof Scalar ? resolved.value : resolved;
     // The full reader reports these: 0400 is not octal, .inf is not a number here.
     if (typeof value === "number" && (!Number.isFinite(value) || /^[-+]?0[0-9]/.test(text))) giveUp();

@@ -17,7 +17,7 @@ import {
   type Document,
   type YAMLError,
 } from "yaml";
-import { readQuickly, RESERVED_KEYS } from "./load-quick.js";
+import { readQuickly, RESERVED_KEYS, YAML_OPTIONS } from "./load-quick.js";
 import { joinPointer, quote, splitPointer, type Problem } from "./problems.js";
 
 /** Descriptors are a few kilobytes; anything this big is a mistake or an attack. */
@@ -169,9 +169,7 @@ export function parseFully(text: string, file: string): ParsedDescriptor {
 
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
-    version: "1.2",
-    schema: "core",
-    merge: false,
+    ...YAML_OPTIONS,
     // Duplicate keys are found below, by the names the data will have (1 and "1" clash);
     // the library's own check would only be filtered out, and costs the square of a map's size.
     uniqueKeys: false,

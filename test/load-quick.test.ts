@@ -241,10 +241,24 @@ describe("the quick reader", () => {
     );
   });
 
-  it("reads nesting as deep as a line allows, as the full reader does", () => {
-    let text = "";
-    for (let i = 0; i < 490; i++) text += `${" ".repeat(2 * i)}k${i}:\n`;
-    expect(expectAgreement(`${text}${" ".repeat(980)}leaf: [1, {a: b}]\n`)).toBe(true);
+  it("reads nesting as deep as descriptors go, and leaves deeper nesting to the full reader", () => {
+    const nested = (levels: number, step: (i: number) => string): string => {
+      let text = "";
+      for (let i = 0; i < levels; i++) text += step(i);
+      return `${text}${" ".repeat(2 * levels)}leaf: [1, {a: b}]\n`;
+    };
+    const mappings = (i: number): string => `${" ".repeat(2 * i)}k${i}:\n`;
+    const items = (i: number): string => `${" ".repeat(2 * i)}- k${i}:\n`;
+    expect(expectAgreement(nested(40, mappings))).toBe(true);
+    expect(expectAgreement(`a:\n${nested(20, items)}`)).toBe(true);
+    // The full reader runs out of stack somewhere past 450 levels and reports it; the
+    // quick reader must not read what the full one refuses, so it stops far earlier.
+    for (const text of [nested(490, mappings), `a:\n${nested(470, items)}`, nested(65, mappings)]) {
+      expect(readQuickly(text)).toBeUndefined();
+    }
+    let oneSpace = "";
+    for (let i = 0; i < 900; i++) oneSpace += `${" ".repeat(i)}k:\n`;
+    expect(readQuickly(`${oneSpace}${" ".repeat(900)}k: v\n`)).toBeUndefined();
   });
 
   it("leaves a key too long for YAML to the full reader", () => {
