@@ -178,11 +178,6 @@ function isPlainObject(value: object): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
-/** The entries a Document would keep: pairs whose value is undefined are left out. */
-function entriesOf(value: Record<string, unknown>): [string, unknown][] {
-  return Object.entries(value).filter(([, item]) => item !== undefined);
-}
-
 /**
  * The lines of a collection whose entries sit at `indent`. The first line starts with
  * `first` instead: the indent itself, or the "- " of the sequence item that holds it.
@@ -203,7 +198,10 @@ function printCollection(value: object, indent: string, first: string, out: stri
     return;
   }
   if (!isPlainObject(value)) throw new NotPlain();
-  for (const [key, item] of entriesOf(value)) {
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    // A Document leaves out pairs whose value is undefined.
+    if (item === undefined) continue;
     const keyText = `${lead}${printKey(key)}:`;
     const scalar = printScalar(item);
     if (scalar !== undefined) out.push(`${keyText} ${scalar}`);
@@ -219,7 +217,8 @@ function printCollection(value: object, indent: string, first: string, out: stri
 function isEmptyCollection(value: object): boolean {
   if (Array.isArray(value)) return value.length === 0;
   if (!isPlainObject(value)) throw new NotPlain();
-  return entriesOf(value).length === 0;
+  for (const key of Object.keys(value)) if (value[key] !== undefined) return false;
+  return true;
 }
 
 /** The document printed directly, or undefined where the library must print it. */
