@@ -11,8 +11,21 @@ import standaloneCode from "ajv/dist/standalone/index.js";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "generated");
 
+/**
+ * The helpers src/render/index.ts registers. Declared here so that a mustache compiles to
+ * a plain lookup or a direct helper call instead of asking at every use whether a helper
+ * of that name exists; a template using any other helper fails the build.
+ */
+export const TEMPLATE_HELPERS = ["sh", "systemd", "systemdArg", "systemdArgs", "dotenv", "json", "dockerValue", "mdCell", "mdText", "code", "eq", "join"];
+
 /** Compile options shared by every template; see src/render/index.ts for why. */
-export const TEMPLATE_OPTIONS = { strict: true, noEscape: true, preventIndent: true };
+export const TEMPLATE_OPTIONS = {
+  strict: true,
+  noEscape: true,
+  preventIndent: true,
+  knownHelpers: Object.fromEntries(TEMPLATE_HELPERS.map((name) => [name, true])),
+  knownHelpersOnly: true,
+};
 
 function listTemplates(dir) {
   const found = [];

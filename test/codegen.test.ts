@@ -12,9 +12,11 @@ import { parse } from "yaml";
 import precompiledValidate from "../generated/validate-descriptor.js";
 // @ts-expect-error -- plain JavaScript build script without type declarations
 import * as codegen from "../scripts/codegen.mjs";
+import { templateHelpers } from "../src/render/index.js";
 import { badInputCases } from "./bad-input.cases.js";
 
-const { lazyAlternation, stripAnnotations, VALIDATOR_OPTIONS } = codegen as {
+const { lazyAlternation, stripAnnotations, TEMPLATE_HELPERS, VALIDATOR_OPTIONS } = codegen as {
+  TEMPLATE_HELPERS: string[];
   lazyAlternation(pattern: string, flags: string): { test(text: string): boolean };
   stripAnnotations(schema: unknown): unknown;
   VALIDATOR_OPTIONS: { allErrors: boolean; strict: boolean; coerceTypes: boolean; useDefaults: boolean };
@@ -161,5 +163,11 @@ describe("the generated validator", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("the precompiled templates", () => {
+  it("are compiled knowing exactly the helpers the renderer registers", () => {
+    expect([...TEMPLATE_HELPERS].sort()).toEqual(Object.keys(templateHelpers).sort());
   });
 });

@@ -50,22 +50,29 @@ function asText(value: unknown, helper: string): string {
   throw new Error(`template helper ${helper} needs a string, got ${value === undefined ? "undefined" : typeof value}`);
 }
 
+/**
+ * The escaping and formatting helpers templates may use. The build compiles templates
+ * knowing exactly these names (scripts/codegen.mjs, TEMPLATE_HELPERS; a test keeps the two
+ * lists equal), so a template that names any other helper fails the build.
+ */
+export const templateHelpers: Readonly<Record<string, (...args: unknown[]) => unknown>> = {
+  sh: (v: unknown) => quoteShell(asText(v, "sh")),
+  systemd: (v: unknown) => escapeSystemdValue(asText(v, "systemd")),
+  systemdArg: (v: unknown) => quoteSystemdArg(asText(v, "systemdArg")),
+  systemdArgs: (v: unknown) => (v as unknown[]).map((a) => quoteSystemdArg(asText(a, "systemdArgs"))).join(" "),
+  dotenv: (v: unknown) => quoteDotenv(asText(v, "dotenv")),
+  json: (v: unknown) => toJson(v),
+  dockerValue: (v: unknown) => quoteDockerfileValue(asText(v, "dockerValue")),
+  mdCell: (v: unknown) => escapeMarkdownCell(asText(v, "mdCell")),
+  mdText: (v: unknown) => escapeMarkdownText(asText(v, "mdText")),
+  code: (v: unknown) => markdownCode(asText(v, "code")),
+  eq: (a: unknown, b: unknown) => a === b,
+  join: (list: unknown, sep: unknown) => (list as unknown[]).map((x) => asText(x, "join")).join(typeof sep === "string" ? sep : ", "),
+};
+
 function createEngine(): Engine {
   const hb = Handlebars.create();
-  hb.registerHelper({
-    sh: (v: unknown) => quoteShell(asText(v, "sh")),
-    systemd: (v: unknown) => escapeSystemdValue(asText(v, "systemd")),
-    systemdArg: (v: unknown) => quoteSystemdArg(asText(v, "systemdArg")),
-    systemdArgs: (v: unknown) => (v as unknown[]).map((a) => quoteSystemdArg(asText(a, "systemdArgs"))).join(" "),
-    dotenv: (v: unknown) => quoteDotenv(asText(v, "dotenv")),
-    json: (v: unknown) => toJson(v),
-    dockerValue: (v: unknown) => quoteDockerfileValue(asText(v, "dockerValue")),
-    mdCell: (v: unknown) => escapeMarkdownCell(asText(v, "mdCell")),
-    mdText: (v: unknown) => escapeMarkdownText(asText(v, "mdText")),
-    code: (v: unknown) => markdownCode(asText(v, "code")),
-    eq: (a: unknown, b: unknown) => a === b,
-    join: (list: unknown, sep: unknown) => (list as unknown[]).map((x) => asText(x, "join")).join(typeof sep === "string" ? sep : ", "),
-  });
+  hb.registerHelper(templateHelpers);
   // A run fills a handful of the templates there are: each is made from its precompiled
   // spec when first filled, directly or as a partial.
   const templates = new Map<string, Template>();
