@@ -80,10 +80,14 @@ function measure(command, args) {
   const result = spawnSync(timeBin ?? command, argv, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.error !== undefined) throw result.error;
+  // Ctrl-C stopped the run (through /usr/bin/time, as its exit status 130).
+  if (result.signal === "SIGINT" || result.status === 130) throw new Interrupted();
   if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.status}:\n${result.stderr}`);
   const [peak, user, system] = timeBin ? result.stderr.trim().split("\n").at(-1).split(" ").map(Number) : [];
   return { ms, peakKb: peak ?? Number.NaN, cpuMs: user === undefined ? Number.NaN : (user + system) * 1000 };
 }
+
+class Interrupted extends Error {}
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -151,6 +155,9 @@ const probes = [];
 // for the removal (several hundred ms on an ext4 disk mounted with `discard`), a cost of
 // the benchmark's own housekeeping that a user's generate does not pay.
 const cleanups = [];
+// Ctrl-C stops the run in progress, and the benchmark then removes its folders and exits.
+// Without this handler Node would exit at once and leave them behind.
+process.on("SIGINT", () => undefined);
 try {
   for (let round = 1; round <= runs; round++) {
     process.stderr.write(`\rround ${round}/${runs}`);
@@ -167,9 +174,14 @@ try {
       samples.get(c.label).cpus.push(cpuMs);
     }
   }
+} catch (error) {
+  if (!(error instanceof Interrupted)) throw error;
+  process.stderr.write("\ninterrupted\n");
+  process.exitCode = 130;
 } finally {
   for (const cleanup of cleanups) cleanup();
 }
+if (process.exitCode === 130) process.exit();
 process.stderr.write("\n");
 
 const results = selected.map((c) => {
