@@ -27,8 +27,6 @@ export const MAX_ALIASES = 16;
 /** Second line of defence inside the yaml library's own expansion counter. */
 const MAX_ALIAS_EXPANSION = 100;
 
-/** Keys that mean something to JavaScript objects; never let them into the data. */
-
 /** Tags whose meaning is the one the core schema would have chosen anyway. */
 const CORE_TAGS = new Set(
   ["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`),

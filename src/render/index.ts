@@ -4,9 +4,6 @@ import type HandlebarsApi from "handlebars";
 import HandlebarsRuntime from "handlebars/runtime.js";
 import { specs } from "../../generated/templates.js";
 import type { DocumentFile, FileKind, PlannedFile, TemplateFile } from "../kinds/types.js";
-import { serializeYaml } from "./yaml.js";
-
-export { serializeYaml };
 import {
   escapeMarkdownCell,
   escapeMarkdownText,
@@ -18,6 +15,9 @@ import {
   quoteSystemdArg,
   toJson,
 } from "./escape.js";
+import { serializeYaml } from "./yaml.js";
+
+export { serializeYaml };
 
 export interface RenderedFile {
   path: string;
